@@ -47,6 +47,7 @@ from editor.serializers import (
     ValidationResultSerializer,
     sharing_of,
 )
+from openflow_site.storable import nul_message, nul_path
 
 #: Path segment pattern in URLs. Reserved words (sub-resources) never match as a segment after
 #: the folder, so ``/api/flows/f/x/name/versions`` and ``.../runs`` route to their actions.
@@ -116,6 +117,8 @@ class LimitedJSONParser(JSONParser):
             raise ParseError(f"JSON parse error - {exc}") from exc
         if flowstore.json_depth(data) > flowstore.MAX_JSON_DEPTH:
             raise ParseError(too_deep)
+        if "\\u0000" in text and (where := nul_path(data)) is not None:
+            raise Invalid([FlowError(where, nul_message(where))])
         return data
 
 

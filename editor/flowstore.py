@@ -18,6 +18,7 @@ from django.db.models import Max
 
 from editor.models import Flow, FlowVersion
 from editor.openflow import FlowError, iter_modules, validate_flow
+from openflow_site.storable import nul_message, nul_path
 
 #: ``u/<user>/...``, ``f/<folder>/...`` or ``g/<group>/...`` with at least one name below.
 PATH_RE = re.compile(r"^(u|f|g)/[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)+$")
@@ -56,9 +57,12 @@ def json_depth(value: Any, limit: int = MAX_JSON_DEPTH) -> int:
     return deepest
 
 
-def depth_errors(value: Any) -> list[FlowError]:
+def storage_errors(value: Any) -> list[FlowError]:
+    """Why a document can't be stored at all: nested too deep, or text with a NUL character."""
     if json_depth(value) > MAX_JSON_DEPTH:
         return [FlowError("", f"the document is nested more than {MAX_JSON_DEPTH} levels deep; flatten it")]
+    if (where := nul_path(value)) is not None:
+        return [FlowError(where, nul_message(where))]
     return []
 
 
@@ -108,11 +112,11 @@ def js_checker():
 
 
 def validate_openflow(openflow: Any) -> list[FlowError]:
-    """validate_flow with JavaScript syntax checking when it is available, after the depth
-    limit (a document too deep to store is not validated further)."""
-    too_deep = depth_errors(openflow)
-    if too_deep:
-        return too_deep
+    """validate_flow with JavaScript syntax checking when it is available, after the storage
+    checks (a document that can't be stored is not validated further)."""
+    unstorable = storage_errors(openflow)
+    if unstorable:
+        return unstorable
     return validate_flow(openflow, check_js=js_checker())
 
 

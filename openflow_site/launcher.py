@@ -214,6 +214,9 @@ def cmd_up() -> int:
 def cmd_test(args: list[str]) -> int:
     """Every test: ruff, the front-end unit tests, then pytest (unit, integration, WebSocket, browser)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # Checked before anything is started, so a missing browser leaves no Redis behind.
+    if not Path(env.get("OPENFLOW_CHROMIUM", "/usr/bin/chromium")).exists() and not env.get("OPENFLOW_SKIP_BROWSER"):
+        die("the browser tests need Chromium: apt-get install -y chromium (or set OPENFLOW_CHROMIUM=/path/to/chromium)")
     tmp = Path(tempfile.mkdtemp(prefix="openflow-test-"))
     env.setdefault("OPENFLOW_VAR_DIR", str(tmp / "var"))
     redis = None
@@ -227,8 +230,6 @@ def cmd_test(args: list[str]) -> int:
         env["REDIS_URL"] = redis.url
     elif problem := check_redis_url(env["REDIS_URL"]):
         die(problem)
-    if not Path(env.get("OPENFLOW_CHROMIUM", "/usr/bin/chromium")).exists() and not env.get("OPENFLOW_SKIP_BROWSER"):
-        die("the browser tests need Chromium: apt-get install -y chromium (or set OPENFLOW_CHROMIUM=/path/to/chromium)")
     code = 0
     try:
         say("ruff check")

@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from editor.api import LimitedJSONParser
 from editor.models import Flow
+from openflow_site.storable import nul_message, nul_path
 from runs import engine, signing
 from runs.models import Run
 from runs.orchestrator import apply_event
@@ -259,6 +260,14 @@ class RunRestartView(APIView):
 # --- signed approval links -------------------------------------------------------------------
 
 def _payload(request: Request) -> Any:
+    """The approval payload of a resume / cancel request, from its body, form or ``?payload=``."""
+    payload = _raw_payload(request)
+    if (where := nul_path(payload)) is not None:
+        raise InvalidRequest([{"path": f"/payload{where}", "message": nul_message(where)}])
+    return payload
+
+
+def _raw_payload(request: Request) -> Any:
     if request.method == "POST":
         content_type = request.content_type or ""
         if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):

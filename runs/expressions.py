@@ -49,6 +49,8 @@ import threading
 import time
 from typing import Any
 
+from openflow_site.storable import nul_message, nul_path
+
 __all__ = ["ExpressionError", "evaluate", "syntax_error", "DEFAULT_TIMEOUT", "DEFAULT_MAX_MEMORY"]
 
 DEFAULT_TIMEOUT = 5.0
@@ -437,7 +439,11 @@ def _js_bool(flag: bool) -> str:
 
 def _decode(tagged: str) -> Any:
     if tagged[0] == "V":
-        return json.loads(tagged[1:])
+        value = json.loads(tagged[1:])
+        # JSON.stringify writes U+0000 as \u0000; the database could not store such a value.
+        if "\\u0000" in tagged and (where := nul_path(value)) is not None:
+            raise ExpressionError(f"the expression's value can't be stored: {nul_message(where)}")
+        return value
     raise ExpressionError(tagged[1:])
 
 

@@ -27,6 +27,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from openflow_site.redis_client import redis_connection
+from openflow_site.storable import nul_message, nul_path, printable_log
 from runs import events
 from runs.models import Run, Step, Timer
 from runs.orchestrator import apply_event, cancel_key
@@ -110,6 +111,7 @@ class StepWatch:
 
     def add(self, line: str) -> None:
         with self._lock:
+            line = printable_log(line)
             self._lines.append(line if line.endswith("\n") else line + "\n")
 
     def flush(self) -> None:
@@ -163,8 +165,12 @@ def _execute(run_id: str, action: dict) -> dict:
             on_log=watch.add,
             cancel=watch.cancel,
         )
+    success, result = outcome.success, outcome.result
+    if (where := nul_path(result)) is not None:
+        success, result = False, {"error": {"name": "ExecutionErr",
+                                            "message": f"The step's result can't be stored: {nul_message(where)}"}}
     return {
-        "type": "StepFinished", "job": action["job"], "success": outcome.success, "result": outcome.result,
+        "type": "StepFinished", "job": action["job"], "success": success, "result": result,
         "now": time.time(), "rand": random.random(),
     }
 

@@ -351,3 +351,8 @@ def test_no_context_created_at_import():
             "assert e._V8_STATE.mr is None; assert threading.active_count() == 1; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=expressions.__file__.rsplit("/runs/", 1)[0])
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_value_with_a_nul_character_is_an_error_naming_where():
+    with pytest.raises(ExpressionError, match=r"NUL character .*found at /a/1"):
+        evaluate("({a: ['x', 'y' + String.fromCharCode(0)]})", {})

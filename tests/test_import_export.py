@@ -223,3 +223,16 @@ def test_owner_defaults_to_the_user_of_a_u_path(tmp_path, user):
 def test_missing_target_is_an_error():
     with pytest.raises(CommandError, match="does not exist"):
         call_command("import_flows", "/nonexistent/dir", stdout=StringIO())
+
+
+def test_a_file_with_a_nul_character_is_rejected_naming_the_field(tmp_path, user):
+    folder = tmp_path / "f" / "x"
+    folder.mkdir(parents=True)
+    flow = load_example("identity_chain")
+    flow.pop("path", None)
+    flow["summary"] = "bad\u0000summary"
+    (folder / "nul.flow.json").write_text(json.dumps(flow))
+    output, error = run_failing("import_flows", tmp_path, "--owner", "alice")
+    assert "f/x/nul: rejected" in output
+    assert "/summary" in output and "NUL" in output
+    assert not Flow.objects.exists()

@@ -149,3 +149,44 @@ def test_huge_script_result_is_bounded_and_reported(tmp_path):
     assert not outcome.success
     assert outcome.result["error"]["name"] == "ResultTooLarge"
     assert "limit" in outcome.result["error"]["message"]
+
+
+# --- U+0000: PostgreSQL can't store it, so it is refused with its path on every database ------
+
+def test_nul_character_in_a_flow_patch_is_400_naming_the_path_and_keeps_the_saved_flow(api, saved):
+    before = api.get("/api/flows/u/alice/limits").json()
+    response = api.generic("PATCH", "/api/flows/u/alice/limits", '{"description": "a\\u0000b"}',
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "/description"
+    assert "NUL" in message(response)
+    assert api.get("/api/flows/u/alice/limits").json() == before
+
+
+def test_nul_character_in_a_key_is_400_with_a_printable_path(api, saved):
+    response = api.generic("PATCH", "/api/flows/u/alice/limits", '{"\\u0000": null}', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "/\\u0000"
+
+
+def test_nul_character_in_run_args_is_400(api, saved):
+    response = post_raw(api, "/api/flows/u/alice/limits/runs", '{"args": {"x": ["ok", "\\u0000"]}}')
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "/args/x/1"
+    assert not Run.objects.exists()
+
+
+def test_escaped_backslash_before_u0000_is_plain_text_and_accepted(api, saved):
+    response = api.generic("PATCH", "/api/flows/u/alice/limits", '{"description": "\\\\u0000"}',
+                           content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert api.get("/api/flows/u/alice/limits").json()["description"] == "\\u0000"
+
+
+def test_nul_character_in_an_approval_payload_is_400(user):
+    links = _suspended(user)
+    response = Client().post(links["resume_url"], '{"note": "\\u0000"}', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["path"] == "/payload/note"
+    encoded = base64.b64encode(b'{"note": "\\u0000"}').decode()
+    assert Client().get(links["resume_url"], {"payload": encoded}).status_code == 400

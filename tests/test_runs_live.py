@@ -63,3 +63,21 @@ def test_example_flow_gives_the_expected_result_through_a_real_worker(live, api,
     for module_id, attempts in case.get("attempts", {}).items():
         step = next(s for s in detail["steps"] if s["key"] == module_id)
         assert step["attempts"] == attempts
+
+
+def _python_step(module_id: str, body: str) -> dict:
+    return {"id": module_id, "value": {"type": "rawscript", "language": "python3", "input_transforms": {},
+                                        "content": "def main():\n" + body}}
+
+
+def test_a_result_with_a_nul_character_fails_the_step_with_its_path_and_logs_show_it_replaced(live, api):
+    """PostgreSQL can't store U+0000: the run must end (failed, saying where), never get stuck."""
+    flow = {"summary": "nul", "value": {"modules": [
+        _python_step("a", "    print('before\\x00after')\n    return {'rows': ['ok', 'bad\\x00']}\n")]}}
+    run_id = api.post("/api/runs/", {"flow": flow, "args": {}}, format="json").json()["id"]
+    run = wait_for(lambda: finished(run_id), timeout=60, message="the run to finish")
+    assert run.status == "failure"
+    assert run.result["error"]["name"] == "ExecutionErr"
+    assert "/rows/1" in run.result["error"]["message"]
+    step = next(s for s in api.get(f"/api/runs/{run_id}").json()["steps"] if s["key"] == "a")
+    assert "before\ufffdafter" in step["logs"]

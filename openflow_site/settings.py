@@ -109,7 +109,8 @@ except Exception as exc:  # dj_database_url raises several types for bad URLs
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (daphne, celery workers) write to one file: WAL + IMMEDIATE transactions
     # avoid "database is locked" on lock upgrades; the busy timeout absorbs short contention.
-    _db["CONN_MAX_AGE"] = 0
+    # Connections are kept (CONN_MAX_AGE as for PostgreSQL): opening one per Celery task, with its
+    # PRAGMAs, was ~9 % of a worker's CPU in the identity-throughput benchmark.
     _db["OPTIONS"] = {
         "timeout": 30,
         "transaction_mode": "IMMEDIATE",
@@ -119,6 +120,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 elif _db["ENGINE"] not in ("django.db.backends.postgresql",):
     raise ImproperlyConfigured(f"DATABASE_URL engine {_db['ENGINE']} is not supported; use postgres or sqlite")
+# A kept connection is checked (one cheap query) before its first use in each request or task, so a
+# database restart costs one reconnect instead of an error.
+_db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,7 +144,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("WORKER_PREFETCH_MULTIPLIER", 1, minimum=1)
+# Celery's Django fixup closes every DB connection before and after each task unless this is set;
+# reconnecting per task was the largest single cost of short tasks (SQLite: PRAGMAs; PostgreSQL: a
+# new backend). Connections follow Django's own rules instead (CONN_MAX_AGE, health checks), applied
+# around every task by openflow_site.celery.
+CELERY_DB_REUSE_MAX = 1_000_000_000
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -212,13 +221,23 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+# Per-task lines ("received", "succeeded", the beat's "Sending due task" every few seconds) drown
+# everything else and cost ~3 % of a worker's CPU on short tasks; failures are still logged (ERROR).
+_PER_TASK_LOG_LEVEL = "DEBUG" if LOG_LEVEL == "DEBUG" else "WARNING"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.channels.server": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": _PER_TASK_LOG_LEVEL},
+        "celery.app.trace": {"level": _PER_TASK_LOG_LEVEL},
+        "celery.beat": {"level": _PER_TASK_LOG_LEVEL},
+    },
 }
 
 CELERY_BEAT_SCHEDULE = {

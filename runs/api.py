@@ -294,7 +294,7 @@ def _raw_payload(request: Request) -> Any:
 
 def approval_check(request, link: signing.ApprovalLink) -> tuple[Run | None, dict | None, Response | None]:
     """Shared by the endpoints and the approval page: the run, its suspended view, or why not."""
-    run = Run.objects.filter(pk=link.run_id).first()
+    run = Run.load(link.run_id)
     if run is None:
         return None, None, _one_error("This run no longer exists.", 410)
     if run.is_final:

@@ -15,7 +15,7 @@ CLOSE_FORBIDDEN = 4403
 
 @database_sync_to_async
 def _may_watch(user, run_id) -> bool:
-    run = Run.objects.filter(pk=run_id).first()
+    run = Run.load(run_id)
     return run is not None and can_see_run(user, run)
 
 

@@ -69,7 +69,7 @@ def apply_event(run_id: Any, event: dict, *, run: Run | None = None, claim: bool
     """
     for _ in range(MAX_CAS_ATTEMPTS):
         if run is None:
-            run = Run.objects.filter(pk=run_id).first()
+            run = Run.load(run_id)
             if run is None:  # deleted while a message about it was in flight
                 return Outcome(False)
         if (run.state is None) != (event["type"] == "RunStarted"):
@@ -98,7 +98,8 @@ def apply_event(run_id: Any, event: dict, *, run: Run | None = None, claim: bool
             if not won:
                 run = None  # someone else moved the run: reload and recompute
                 continue
-            _record(run, event, actions, claimed)
+            # Step / Timer rows exist only if the engine ever issued a job or timer id.
+            _record(run, event, actions, claimed, issued_ids=bool(state.get("seq")))
             _publish_changes(run, old_view, view)
             todo = [a for a in actions if a is not claimed]
             if todo:
@@ -110,8 +111,11 @@ def apply_event(run_id: Any, event: dict, *, run: Run | None = None, claim: bool
     raise RuntimeError(f"run {run_id}: gave up after {MAX_CAS_ATTEMPTS} compare-and-swap conflicts")
 
 
-def _record(run: Run, event: dict, actions: list[dict], claimed: dict | None = None) -> None:
-    """Write the rows the workers and the sweep need, in as few statements as the DB allows."""
+def _record(run: Run, event: dict, actions: list[dict], claimed: dict | None = None, *,
+            issued_ids: bool = True) -> None:
+    """Write the rows the workers and the sweep need, in as few statements as the DB allows.
+
+    ``issued_ids`` False: the run never had a job or a timer, so there are no rows to close."""
     now = timezone.now()
     if event["type"] == "StepFinished":
         Step.objects.filter(run=run, job=event["job"]).update(status="done", finished_at=now)
@@ -130,7 +134,7 @@ def _record(run: Run, event: dict, actions: list[dict], claimed: dict | None = N
         elif action["type"] == "StartTimer":
             timers.append(Timer(run=run, timer=action["timer"], fired=False,
                                 due_at=now + dt.timedelta(seconds=float(action["delay"]))))
-        elif action["type"] == "RunFinished":
+        elif action["type"] == "RunFinished" and issued_ids:
             Step.objects.filter(run=run, status__in=("queued", "running")).update(status="done", finished_at=now)
             Timer.objects.filter(run=run, fired=False).update(fired=True)
     if steps:

@@ -48,7 +48,7 @@ NAMESPACE = uuid.UUID("6f1c3f7e-2b0c-4e3a-9a51-0f4b3c2d1e00")
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def start_run(run_id: str) -> None:
-    run = Run.objects.filter(pk=run_id).first()
+    run = Run.load(run_id)
     if run is None or run.state is not None:
         return
     event: dict[str, Any] = {"type": "RunStarted", "args": run.args, "now": time.time()}

@@ -109,7 +109,11 @@ def start_stack(settings_dict: dict, redis_url: str, log_dir: Path, **extra_env:
     stack.procs["web"] = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "openflow_site.asgi:application"],
         cwd=ROOT, env=env, stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True)
-    stack.start_worker()
+    try:
+        stack.start_worker()
+    except BaseException:
+        stack.stop()  # a worker that can't start must not leave daphne running after the tests
+        raise
     if wait_http(stack.url + "/login/", 30):
         return stack
     stack.stop()

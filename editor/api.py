@@ -12,7 +12,6 @@ Visibility: owners, users and groups the object is shared with, and staff. Anyon
 from __future__ import annotations
 
 import codecs
-import json
 from typing import Any
 
 from django.conf import settings
@@ -47,7 +46,7 @@ from editor.serializers import (
     ValidationResultSerializer,
     sharing_of,
 )
-from openflow_site.storable import nul_message, nul_path
+from openflow_site.storable import loads_strict, nul_message, nul_path
 
 #: Path segment pattern in URLs. Reserved words (sub-resources) never match as a segment after
 #: the folder, so ``/api/flows/f/x/name/versions`` and ``.../runs`` route to their actions.
@@ -80,10 +79,6 @@ class PreconditionFailed(APIException):
     default_code = "precondition_failed"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 class LimitedJSONParser(JSONParser):
     """JSON bodies up to ``settings.MAX_PAYLOAD_BYTES``: bigger ones get 413 (DRF reads the
     stream itself, so Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not apply); malformed or
@@ -110,7 +105,7 @@ class LimitedJSONParser(JSONParser):
             raise ParseError(f"JSON parse error - the body is not valid {encoding}: {exc}") from exc
         too_deep = f"JSON parse error - the document is nested more than {flowstore.MAX_JSON_DEPTH} levels deep"
         try:
-            data = json.loads(text, parse_constant=_reject_constant)
+            data = loads_strict(text)
         except RecursionError as exc:
             raise ParseError(too_deep) from exc
         except ValueError as exc:

@@ -1,4 +1,5 @@
-"""What the database can store: PostgreSQL's jsonb and text columns refuse U+0000 (NUL).
+"""What the database can store: PostgreSQL's jsonb and text columns refuse U+0000 (NUL), and
+jsonb refuses NaN / Infinity.
 
 Input from outside (API bodies, approval payloads) that holds one is refused with its JSON path;
 values produced while a run executes (script results, expression values) fail their step with
@@ -8,9 +9,20 @@ apply on SQLite, so a flow behaves the same on both databases.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 NUL = "\x00"
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads_strict(text: str | bytes) -> Any:
+    """``json.loads`` without Python's extensions NaN / Infinity / -Infinity, which are not JSON
+    and which PostgreSQL's jsonb refuses: they raise ValueError like any other invalid JSON."""
+    return json.loads(text, parse_constant=_not_json)
 
 
 def nul_path(value: Any) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -23,7 +22,7 @@ from rest_framework.views import APIView
 
 from editor.api import LimitedJSONParser
 from editor.models import Flow
-from openflow_site.storable import nul_message, nul_path
+from openflow_site.storable import loads_strict, nul_message, nul_path
 from runs import engine, signing
 from runs.models import Run
 from runs.orchestrator import apply_event
@@ -278,8 +277,8 @@ def _raw_payload(request: Request) -> Any:
         if not body.strip():
             return None
         try:
-            return json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return loads_strict(body)
+        except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidRequest([{"path": "/payload", "message": f"the body is not JSON: {exc}"}]) from None
         except RecursionError:
             raise InvalidRequest([{"path": "/payload", "message": "the body is nested too deeply"}]) from None

@@ -49,6 +49,8 @@ import threading
 import time
 from typing import Any
 
+import orjson
+
 from openflow_site.storable import nul_message, nul_path
 
 __all__ = ["ExpressionError", "evaluate", "syntax_error", "DEFAULT_TIMEOUT", "DEFAULT_MAX_MEMORY"]
@@ -433,13 +435,24 @@ def _scope_names(scope: dict[str, Any], expr: str) -> list[str]:
 _ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
+def _encode_scope(scope: dict[str, Any]) -> str:
+    """The scope as compact JSON. orjson does it ~10x faster than the standard library (13 vs 170 us
+    for the benchmark's 10 KB scope); it writes NaN / Infinity as null, as JSON.stringify would.
+    What it refuses (integers beyond 64 bits, non-string keys, non-JSON types) goes to the standard
+    encoder, which either handles it or raises."""
+    try:
+        return orjson.dumps(scope).decode()
+    except TypeError:
+        return _ENCODER.encode(scope)
+
+
 def _js_bool(flag: bool) -> str:
     return "true" if flag else "false"
 
 
 def _decode(tagged: str) -> Any:
     if tagged[0] == "V":
-        value = json.loads(tagged[1:])
+        value = orjson.loads(tagged[1:])
         # JSON.stringify writes U+0000 as \u0000; the database could not store such a value.
         if "\\u0000" in tagged and (where := nul_path(value)) is not None:
             raise ExpressionError(f"the expression's value can't be stored: {nul_message(where)}")
@@ -454,7 +467,7 @@ def _evaluate_js(expr: str, scope: dict[str, Any], timeout: float, max_memory: i
     drain = any(h in expr for h in _ASYNC_HINTS)
     names = _scope_names(scope, expr)
     try:
-        ctx_json = _ENCODER.encode(scope if len(names) >= len(scope) else {n: scope[n] for n in names if n in scope})
+        ctx_json = _encode_scope(scope if len(names) >= len(scope) else {n: scope[n] for n in names if n in scope})
     except (TypeError, ValueError) as e:
         raise ExpressionError(f"scope is not JSON-serialisable: {e}") from e
     # Strict JSON is a valid JS literal, and measured here it is cheaper than a JSON string that

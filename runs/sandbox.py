@@ -80,6 +80,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from openflow_site.storable import loads_strict
+
 __all__ = ["ScriptResult", "run_script", "LANGUAGES", "shutdown_warm_runner", "FILE_SIZE_LIMIT"]
 
 LANGUAGES = ("python3", "deno", "bash")
@@ -1011,13 +1013,13 @@ def _interpret(language: str, job_dir: str, outcome: _Outcome, memory_mb: int,
         except OSError as e:
             return False, _error("ExecutionErr", f"could not read result.json: {e}")
         try:
-            return True, json.loads(text)
+            return True, loads_strict(text)  # NaN is text, as in Windmill
         except ValueError:
             return True, text.strip()
     line = outcome.stdout_last.strip()
     if not line:
         return True, None
     try:
-        return True, json.loads(line)
+        return True, loads_strict(line)
     except ValueError:
         return True, line

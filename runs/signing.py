@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,8 @@ from urllib.parse import quote
 
 from django.core import signing
 from django.urls import reverse
+
+from openflow_site.storable import loads_strict
 
 SALT = "openflow.approval-links.v1"
 ACTIONS = ("resume", "cancel", "page")
@@ -80,8 +81,8 @@ def decode_payload(raw: str) -> Any:
     except (binascii.Error, ValueError):
         raise ValueError("payload is not valid base64") from None
     try:
-        return json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return loads_strict(data)
+    except (UnicodeDecodeError, ValueError):
         raise ValueError("payload is not base64 of a JSON document") from None
     except RecursionError:
         raise ValueError("payload is nested too deeply") from None

@@ -154,8 +154,14 @@ def test_non_string_expression():
 def test_scope_must_be_json():
     with pytest.raises(ExpressionError, match="JSON"):
         evaluate("x.length", {"x": {1, 2}})
-    with pytest.raises(ExpressionError, match="JSON"):
-        evaluate("x + 1", {"x": float("nan")})
+
+
+def test_nan_in_the_scope_arrives_as_null_like_json_stringify():
+    assert evaluate("x === null", {"x": float("nan")}) is True
+
+
+def test_scope_with_integers_beyond_64_bits_still_evaluates():
+    assert evaluate("x.big > 1e29 && x.small === 1", {"x": {"big": 10**30, "small": 1}}) is True
 
 
 # --- isolation and hardening -----------------------------------------------------------------------

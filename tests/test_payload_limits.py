@@ -190,3 +190,12 @@ def test_nul_character_in_an_approval_payload_is_400(user):
     assert response.json()["errors"][0]["path"] == "/payload/note"
     encoded = base64.b64encode(b'{"note": "\\u0000"}').decode()
     assert Client().get(links["resume_url"], {"payload": encoded}).status_code == 400
+
+
+def test_nan_in_an_approval_payload_is_400_not_a_stored_nan(user):
+    links = _suspended(user)
+    response = Client().post(links["resume_url"], '{"amount": NaN}', content_type="application/json")
+    assert response.status_code == 400
+    assert "NaN" in message(response)
+    encoded = base64.b64encode(b'{"amount": Infinity}').decode()
+    assert Client().get(links["resume_url"], {"payload": encoded}).status_code == 400

@@ -420,6 +420,11 @@ def test_bash_positional_args_and_last_line(root):
     assert r.result == [1, 2]  # JSON-parsed when it parses
 
 
+def test_bash_nan_and_infinity_are_text_not_numbers(root):
+    assert run("bash", "echo NaN\n", root=root).result == "NaN"
+    assert run("bash", "echo '[1, Infinity]' > result.json\n", root=root).result == "[1, Infinity]"
+
+
 def test_bash_result_json_file(root):
     r = run("bash", "echo noise\necho '{\"ok\": true}' > result.json\n", root=root)
     assert r.result == {"ok": True}

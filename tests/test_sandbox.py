@@ -464,10 +464,10 @@ def test_warm_runner_survives_and_restarts(root, monkeypatch):
     sandbox.shutdown_warm_runner()
     assert run("python3", "def main():\n    return 2\n", root=root).result == 2
     # kill the server behind its back: the next run falls back / restarts transparently
-    with sandbox._WARM.lock:
-        if sandbox._WARM.proc is not None:
-            sandbox._WARM.proc.kill()
-            sandbox._WARM.proc.wait()
+    with sandbox.warm.WARM.lock:
+        if sandbox.warm.WARM.proc is not None:
+            sandbox.warm.WARM.proc.kill()
+            sandbox.warm.WARM.proc.wait()
     assert run("python3", "def main():\n    return 3\n", root=root).result == 3
 
 
@@ -502,9 +502,9 @@ def test_warm_python_is_fast(root, monkeypatch):
 
 
 def test_fork_bomb_without_cgroups_uses_the_watchdog(root, monkeypatch):
-    sandbox._CGROUPS.setup()
-    monkeypatch.setattr(sandbox._CGROUPS, "pids_root", None)
-    monkeypatch.setattr(sandbox._CGROUPS, "memory_root", None)
+    sandbox.limits.CGROUPS.setup()
+    monkeypatch.setattr(sandbox.limits.CGROUPS, "pids_root", None)
+    monkeypatch.setattr(sandbox.limits.CGROUPS, "memory_root", None)
     t0 = time.monotonic()
     r = run("bash", "for i in $(seq 100); do sleep 30 & done\nwait\n", timeout=20, max_processes=20, root=root)
     assert r.result["error"]["name"] == "ProcessLimitExceeded"

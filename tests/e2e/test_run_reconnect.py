@@ -33,12 +33,14 @@ def test_killed_websocket_recovers_the_exact_final_state(page, live, api, user):
         sockets["open"].append(ws)
 
     page.route_web_socket(re.compile(r".*/ws/runs/.*"), route)
-    run_id = start_run(api, loop_flow(), {"n": 6, "delay": 0.5})
+    # ~9 s of work: long enough that a slow CI box still reaches the cut while the loop runs
+    run_id = start_run(api, loop_flow(), {"n": 6, "delay": 1.5})
     log_in(page, "alice", ALICE_PASSWORD)
     page.goto(f"/runs/{run_id}")
     page.evaluate("() => { window.__sameDocument = true; }")
     expect(page.get_by_test_id("connection")).to_have_attribute("data-connection", "live", timeout=15_000)
     expect(page.locator('[data-testid="node-work"]')).to_have_class(re.compile(r"\bst-running\b"), timeout=15_000)
+    assert api.get(f"/api/runs/{run_id}").json()["status"] == "running", "the run ended before the cut"
 
     # the network drops mid-run: the socket is killed and new ones are refused, the API is unreachable
     sockets["blocked"] = True

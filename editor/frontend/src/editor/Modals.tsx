@@ -1,5 +1,6 @@
 /** Editor modals: JSON/YAML view, versions with diff, shortcut sheet, test-flow form. */
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import { Modal } from '../Modal';
 import YAML from 'yaml';
 import type { OpenFlow, JSONSchema } from '../lib/openflow';
 import { api, encodePath, type Page } from '../api';
@@ -7,23 +8,6 @@ import { compact, diffLines } from '../lib/diff';
 import { CodeEditor } from './CodeEditor';
 import { SchemaForm, missingRequired } from './SchemaForm';
 import { Icon } from '../graph/icons';
-
-export function Modal({ title, onClose, children, footer, wide, testId }: { title: ReactNode; onClose: () => void; children: ReactNode; footer?: ReactNode; wide?: boolean; testId?: string }) {
-  useEffect(() => {
-    const k = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
-    window.addEventListener('keydown', k);
-    return () => window.removeEventListener('keydown', k);
-  }, [onClose]);
-  return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className={`modal${wide ? ' wide' : ''}`} role="dialog" aria-modal="true" data-testid={testId}>
-        <div className="modal-head"><h2>{title}</h2><button type="button" className="btn ghost icon" onClick={onClose} aria-label="Close"><Icon name="close" /></button></div>
-        <div className="modal-body">{children}</div>
-        {footer && <div className="modal-foot">{footer}</div>}
-      </div>
-    </div>
-  );
-}
 
 export function parseFlowText(text: string, format: 'json' | 'yaml'): OpenFlow {
   const v = format === 'json' ? JSON.parse(text) : YAML.parse(text);

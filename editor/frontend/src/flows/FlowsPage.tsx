@@ -6,7 +6,7 @@ import type { PageProps } from '../props';
 import { api, configureApi, encodePath, type Page } from '../api';
 import { AppBar } from '../run/AppBar';
 import { Icon } from '../graph/icons';
-import { Modal } from '../editor/Modals';
+import { Modal } from '../Modal';
 import { useToasts } from '../ui/toasts';
 import type { OpenFlow } from '../lib/openflow';
 

@@ -1,23 +1,6 @@
-/** Small shared UI bits of the run pages: modal, toasts, status badge. */
-import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+/** Small shared UI bits of the run pages: toasts, status badge. */
+import { useCallback, useRef, useState } from 'react';
 import { STATUS_LABEL } from './status';
-
-export function Modal({ title, children, footer, onClose, testId }: { title: string; children: ReactNode; footer: ReactNode; onClose: () => void; testId?: string }) {
-  useEffect(() => {
-    const k = (e: KeyboardEvent) => e.key === 'Escape' && onClose();
-    window.addEventListener('keydown', k);
-    return () => window.removeEventListener('keydown', k);
-  }, [onClose]);
-  return (
-    <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="modal" role="dialog" aria-label={title} data-testid={testId}>
-        <div className="modal-head"><h2>{title}</h2><button type="button" className="btn ghost icon sm" onClick={onClose} aria-label="Close">✕</button></div>
-        <div className="modal-body">{children}</div>
-        <div className="modal-foot">{footer}</div>
-      </div>
-    </div>
-  );
-}
 
 export interface Toast {
   id: number;

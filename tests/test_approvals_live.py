@@ -79,6 +79,16 @@ def test_get_resume_link_accepts_standard_and_urlsafe_base64_payloads(live, api)
         assert final(run_id).result["resume"] == {"ok": True, "note": "??>>"}
 
 
+def test_a_resume_without_any_payload_gives_the_next_step_null(live, api):
+    """Spec 9.5: no payload -> null, both for a bare GET and for a POST with an empty body."""
+    for send in (lambda url: Client().get(url), lambda url: Client().post(url, "", content_type="application/json")):
+        run_id = start(api, approval_flow())
+        links = suspended(api, run_id)["suspended"]
+        assert send(local(links["resume_url"])).status_code == 200
+        result = final(run_id).result
+        assert (result["resume"], result["resumes"]) == (None, [None])
+
+
 def test_resume_without_approver_records_anonymous(live, api):
     run_id = start(api, approval_flow())
     links = suspended(api, run_id)["suspended"]

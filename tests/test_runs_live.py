@@ -81,3 +81,17 @@ def test_a_result_with_a_nul_character_fails_the_step_with_its_path_and_logs_sho
     assert "/rows/1" in run.result["error"]["message"]
     step = next(s for s in api.get(f"/api/runs/{run_id}").json()["steps"] if s["key"] == "a")
     assert "before\ufffdafter" in step["logs"]
+
+
+def test_the_error_handler_learns_which_step_failed_from_the_error_object(live, api):
+    """Spec 5.1: a script's error object carries ``step_id``; handlers report it (e.g. in an alert)."""
+    handler = {"id": "failure", "value": {
+        "type": "rawscript", "language": "python3", "content": "def main(failed: str, name: str):\n    return [failed, name]\n",
+        "input_transforms": {"failed": {"type": "javascript", "expr": "error.step_id"},
+                             "name": {"type": "javascript", "expr": "error.name"}}}}
+    flow = {"summary": "which step", "value": {"modules": [
+        _python_step("fetch", "    return 1\n"),
+        _python_step("charge_card", "    raise ValueError('card declined')\n")], "failure_module": handler}}
+    run_id = api.post("/api/runs/", {"flow": flow, "args": {}}, format="json").json()["id"]
+    run = wait_for(lambda: finished(run_id), timeout=60, message="the run to finish")
+    assert (run.status, run.result) == ("failure", ["charge_card", "ValueError"])

@@ -98,6 +98,13 @@ def test_python_plain_exception_has_no_extra(python_mode, root):
     assert "extra" not in r.result["error"]
 
 
+def test_python_error_names_the_flow_step_it_failed_in(python_mode, root):
+    r = run("python3", "def main():\n    return 1 / 0\n", env={"WM_FLOW_STEP_ID": "charge"}, root=root)
+    assert r.result["error"]["step_id"] == "charge"
+    # outside a flow there is no step to name
+    assert "step_id" not in run("python3", "def main():\n    return 1 / 0\n", root=root).result["error"]
+
+
 def test_python_syntax_error_and_missing_main(python_mode, root):
     r = run("python3", "def main(:\n", root=root)
     assert not r.success and r.result["error"]["name"] == "SyntaxError"
@@ -196,7 +203,8 @@ def main():
     r = run("python3", src, timeout=1, root=root)
     assert time.monotonic() - t0 < 3
     assert not r.success
-    assert r.result["error"] == {"name": "Timeout", "message": "Script exceeded timeout of 1 s"}
+    assert r.result["error"] == {"name": "Canceled", "message": "Job canceled: duration > 1 by timeout",
+                                 "reason": "duration > 1", "canceler": "timeout"}
     time.sleep(0.2)
     assert "sleep 1000" not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
 
@@ -205,8 +213,8 @@ def test_infinite_sleep_bash(root):
     t0 = time.monotonic()
     r = run("bash", "sleep infinity\n", timeout=0.5, root=root)
     assert time.monotonic() - t0 < 2
-    assert r.result["error"]["name"] == "Timeout"
-    assert r.result["error"]["message"] == "Script exceeded timeout of 0.5 s"
+    assert r.result["error"]["name"] == "Canceled"
+    assert r.result["error"]["message"] == "Job canceled: duration > 0.5 by timeout"
 
 
 def test_memory_hog(python_mode, root):
@@ -253,7 +261,7 @@ def test_fork_bomb_is_bounded_and_killed(root):
     r = run("bash", ":(){ :|:& };:\nsleep 100\n", timeout=20, max_processes=32, root=root)
     elapsed = time.monotonic() - t0
     assert not r.success
-    assert r.result["error"]["name"] in ("ProcessLimitExceeded", "Timeout")
+    assert r.result["error"]["name"] in ("ProcessLimitExceeded", "Canceled", "Timeout")
     assert elapsed < 20
     time.sleep(0.3)
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
@@ -273,7 +281,7 @@ def main():
     t0 = time.monotonic()
     r = run("python3", src, timeout=20, max_processes=16, root=root)
     assert not r.success
-    assert r.result["error"]["name"] in ("ProcessLimitExceeded", "Timeout")
+    assert r.result["error"]["name"] in ("ProcessLimitExceeded", "Canceled", "Timeout")
     assert time.monotonic() - t0 < 20
 
 
@@ -359,6 +367,12 @@ def test_deno_thrown_error(root):
     err = r.result["error"]
     assert err["name"] == "RangeError" and err["message"] == "too far"
     assert "main.ts" in err["stack"]
+    assert "step_id" not in err
+
+
+def test_deno_error_names_the_flow_step_it_failed_in(root):
+    r = run("deno", "export function main() { throw new Error('no') }", env={"WM_FLOW_STEP_ID": "ship"}, root=root)
+    assert r.result["error"]["step_id"] == "ship"
 
 
 def test_deno_permissions_are_minimal(root):
@@ -385,7 +399,7 @@ export async function main() {
 
 def test_deno_timeout_and_syntax_error(root):
     r = run("deno", "export async function main() { while (true) {} }", timeout=2, root=root)
-    assert r.result["error"]["name"] == "Timeout"
+    assert r.result["error"]["canceler"] == "timeout"
     r = run("deno", "export function main( { return 1 }", root=root)
     assert not r.success
     assert r.result["error"]["name"] == "ExecutionErr"

@@ -80,6 +80,9 @@ export function parseParams(fn: Function): Param[] {
 function errorObject(e: unknown): Record<string, unknown> {
   if (e instanceof Error) {
     const err: Record<string, unknown> = { name: e.name, message: e.message, stack: e.stack };
+    // as in Windmill: the failing step's id, so an error handler can say which step broke
+    const stepId = Deno.env.get("WM_FLOW_STEP_ID");
+    if (stepId) err.step_id = stepId;
     return { error: err };
   }
   let message: string;

@@ -6,7 +6,7 @@ Warm use:   python -I -u python_harness.py --serve FD [lean|async [CGROUP_PARENT
 The job dir holds ``main.py`` (the user's script) and ``args.json``. The harness imports the script,
 calls ``main`` with the arguments its signature names, awaits it if it is a coroutine and writes
 ``{"success": bool, "result": ...}`` to ``.ofs_result.json``. stdout / stderr stay the user's logs.
-Failures become the Windmill error object ``{"error": {"name", "message", "stack", "extra"?}}``.
+Failures become the Windmill error object ``{"error": {"name", "message", "stack", "step_id"?, "extra"?}}``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,9 @@ def _error_object(exc: BaseException) -> dict:
         "message": str(exc),
         "stack": "".join(traceback.format_exception(type(exc), exc, tb)),
     }
+    # Windmill names the failing step in the error, so error handlers can say which one broke
+    if step_id := os.environ.get("WM_FLOW_STEP_ID"):
+        err["step_id"] = step_id
     extra = getattr(exc, "__dict__", None)
     if extra:
         try:

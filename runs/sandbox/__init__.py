@@ -19,8 +19,8 @@ environment (``PATH``, ``HOME``, ``LANG``, ``TMPDIR`` + the caller's ``env``; ne
 own variables), its own session / process group, and limits:
 
 * wall ``timeout`` -> SIGKILL of the whole group (and of everything in its cgroup), error
-  ``Timeout`` / "Script exceeded timeout of N s"; ``cancel`` (a ``threading.Event``) does the same
-  with ``Canceled``;
+  ``Canceled`` / "Job canceled: duration > N by timeout" (reason, canceler ``timeout``: Windmill's
+  shape); ``cancel`` (a ``threading.Event``) does the same with ``Canceled`` / "Job canceled";
 * memory: ``RLIMIT_AS`` for python3 and bash (-> "Script exceeded memory limit of N MB"); deno
   reserves huge virtual ranges, so it gets V8's ``--max-old-space-size`` plus, where writable, a
   memory cgroup;

@@ -36,6 +36,12 @@ def script_error(name: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"error": {"name": name, "message": message, **extra}}
 
 
+def timeout_error(timeout: float) -> dict[str, Any]:
+    """A step over its wall timeout is canceled by "timeout", in Windmill's Canceled shape (spec 5.1)."""
+    reason = f"duration > {timeout:g}"
+    return script_error("Canceled", f"Job canceled: {reason} by timeout", reason=reason, canceler="timeout")
+
+
 def fmt_bytes(n: int) -> str:
     for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
         if n >= size:

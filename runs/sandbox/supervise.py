@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runs.sandbox.common import STDERR_TAIL_LINES, fmt_bytes, script_error
+from runs.sandbox.common import STDERR_TAIL_LINES, fmt_bytes, script_error, timeout_error
 from runs.sandbox.limits import CGROUPS, session_members
 
 _POLL = 0.05  # supervision tick (timeout / cancel / watchdog), seconds
@@ -155,7 +155,7 @@ def supervise(
             if logs.exceeded:
                 kill(script_error("OutputLimitExceeded", f"Script output exceeded {fmt_bytes(logs.limit)}"))
             elif deadline is not None and now >= deadline:
-                kill(script_error("Timeout", f"Script exceeded timeout of {timeout:g} s"))
+                kill(timeout_error(timeout))
             elif cancel is not None and cancel.is_set():
                 kill(script_error("Canceled", "Job canceled", reason="canceled", canceler=None))
             elif now >= next_watch:

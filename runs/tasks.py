@@ -257,10 +257,15 @@ def sweep() -> dict[str, int]:
 
 
 def _give_up(step: Step) -> None:
-    """Fail a job whose worker died MAX_REDELIVERIES times (the engine then applies retry/handler rules)."""
+    """Fail a job whose worker died MAX_REDELIVERIES times.
+
+    The failure is `unrecoverable` (spec §5.2(3), §7): a worker crash is not the step's own failure, so
+    the engine neither retries it nor applies continue_on_error; only the error handler runs.
+    """
     log.error("run %s step %s: worker lost %d times, failing the step", step.run_id, step.key, step.deliveries + 1)
     apply_event(str(step.run_id), {
-        "type": "StepFinished", "job": step.action["job"], "success": False, "now": time.time(), "rand": random.random(),
+        "type": "StepFinished", "job": step.action["job"], "success": False, "unrecoverable": True,
+        "now": time.time(), "rand": random.random(),
         "result": {"error": {"name": "WorkerLost", "message": (
             f"The worker running this step stopped {step.deliveries + 1} times without finishing "
             "(a crash, a kill, or the script killing its own worker); giving up.")}},

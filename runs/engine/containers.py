@@ -193,8 +193,16 @@ def _fan_child_done(tx: Tx, key: str, index: int, success: bool, result: Any, ha
         return
 
     so_far = results[: index + 1] if fan["kind"] != "while" else results
+    error_stop = stop is not None and "error" in stop
+    if error_stop and fan["kind"] == "all":
+        # A stop in a sequential branch stops the whole enclosing flow (spec §6.2), with an error
+        # too: skip_failure, retry and continue_on_error don't apply (§5.2(1)).
+        failure.stop_failed(tx, key, so_far, stop, handled=fan["handled"] or handled)
+        return
     if not success and not skips:
-        failure.step_failed(tx, key, so_far, handled=fan["handled"])
+        # In a loop a stop only breaks it (§6.2); broken by an error, the loop fails unless
+        # skip_failures, without retry / continue_on_error (§5.2(1)).
+        failure.step_failed(tx, key, so_far, handled=fan["handled"], unrecoverable=error_stop)
         return
     if stop is not None:
         if fan["kind"] == "all" and "error" not in stop:
@@ -300,8 +308,11 @@ def child_done(tx: Tx, key: str, index: Any, success: bool, result: Any, handled
         else:
             failure.step_failed(tx, key, result)
     elif kind == "branchone":
-        if success:
-            steps.step_succeeded(tx, key, result, stop=stop if stop and "error" not in stop else None)
+        if stop is not None and "error" in stop:
+            # a stop with an error in the branch stops the enclosing flow too (spec §6.2, §5.2(1))
+            failure.stop_failed(tx, key, result, stop, handled=handled)
+        elif success:
+            steps.step_succeeded(tx, key, result, stop=stop)
         else:
             failure.step_failed(tx, key, result, handled=handled)
     else:

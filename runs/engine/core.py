@@ -122,7 +122,12 @@ def _step_finished(tx: Tx, event: dict) -> bool:
     else:
         if not (isinstance(result, dict) and "error" in result):
             result = error_result("Error", f"Step failed with result: {result!r}")
-        tx.push(failure.step_failed, key, result)
+        # `unrecoverable`: the driver, not the script, failed the job (the worker was lost). Such a
+        # failure is never retried nor continued; only the error handler runs (spec §5.2(3), §7).
+        if event.get("unrecoverable") is True:
+            tx.push(failure.step_failed_unrecoverably, key, result)
+        else:
+            tx.push(failure.step_failed, key, result)
     return True
 
 

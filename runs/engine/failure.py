@@ -61,9 +61,13 @@ def _retry_if_allows(tx: Tx, frame_key: str, retry: dict, result: Any) -> bool:
 
 
 def step_failed(tx: Tx, key: str, result: Any, *, unrecoverable: bool = False, handled: bool = False) -> None:
-    """A step ended in failure. `unrecoverable`: not produced by the step itself (stop_after_if
-    error, suspend disapproval/timeout) -> no retry, no continue_on_error. `handled`: the error
-    handler already ran inside a child flow of this container."""
+    """A step ended in failure.
+
+    `unrecoverable`: not produced by the step itself (stop_after_if error, a lost worker, a loop
+    broken by a stop with an error) -> no retry, no continue_on_error; the frame's error handler
+    still runs (spec §5.2(1) and (3)). It concerns this step only: the container around a failed
+    child frame decides with its own rules (skip_failures, ...). `handled`: the error handler
+    already ran inside a child flow of this container."""
     st = tx.wstep(key)
     st.update(status="failure", result=result, finished_at=tx.now)
     tx.set_latest(st["module_id"], key)
@@ -84,6 +88,22 @@ def step_failed(tx: Tx, key: str, result: Any, *, unrecoverable: bool = False, h
         steps.after_step(tx, key)
         return
     frame_failed(tx, frame_key, result, handled=handled)
+
+
+def step_failed_unrecoverably(tx: Tx, key: str, result: Any) -> None:
+    """`step_failed(..., unrecoverable=True)` in the positional form `Tx.push` takes."""
+    step_failed(tx, key, result, unrecoverable=True)
+
+
+def stop_failed(tx: Tx, key: str, result: Any, stop: dict, *, handled: bool = False) -> None:
+    """A child of container `key` stopped with an error and the stop propagates (branchone, sequential
+    branchall; spec §6.2): the container fails with its own result (branch result / list so far) and
+    its frame stops the same way. Retry, continue_on_error and skip_failure don't apply (§5.2(1)); the
+    error handler runs unless it already ran in the child."""
+    st = tx.wstep(key)
+    st.update(status="failure", result=result, finished_at=tx.now, job=None)
+    tx.set_latest(st["module_id"], key)
+    frame_failed(tx, st["frame"], result, handled=handled, stop=stop)
 
 
 def _schedule_retry(tx: Tx, key: str, delay: float) -> None:

@@ -150,6 +150,20 @@ def error_magic(prev: Any) -> Any:
     return {"name": "UnknownError", "message": "Could not derive an error from previous_result", "stack": ""}
 
 
+def resume_context(frame: dict) -> dict:
+    """`resume` / `resumes` / `approvers` for the frame's current step (spec §9.3).
+
+    `suspend` records them for the module index right after the suspended step (`"for"`). Windmill
+    reads them from the previous module's status each time the step is evaluated, so a retry of that
+    step (skip_if, branchone predicates, iterator again) sees the same values; any other step, and
+    the error handler, sees none.
+    """
+    ctx = frame.get("resume")
+    if not isinstance(ctx, dict) or frame.get("in_handler") or ctx.get("for") != frame.get("idx"):
+        return {}
+    return ctx
+
+
 def make_scope(
     tx: Tx,
     frame_key: str,
@@ -173,7 +187,7 @@ def make_scope(
     if results:
         scope["results"] = results_for(tx, frame_key, expr)
     if resume:
-        ctx = (tx.frame(frame_key) or {}).get("resume") or {}
+        ctx = resume_context(tx.frame(frame_key) or {})
         scope["resume"] = ctx.get("resume")
         scope["resumes"] = ctx.get("resumes", [])
         scope["approvers"] = ctx.get("approvers", [])

@@ -18,6 +18,7 @@ from .scope import (
     is_number,
     make_scope,
     previous_result,
+    resume_context,
 )
 from .state import Tx, frame_prefix, resolve
 
@@ -90,9 +91,6 @@ def start_step(tx: Tx, frame_key: str, retry: bool = False) -> None:
 
     prev = previous_result(tx, frame_key)
     _dispatch(tx, frame_key, key, module, prev, retry)
-    # resume / resumes / approvers are visible to this step only (spec §9.3).
-    if not retry and "resume" in frame:
-        tx.wframe(frame_key).pop("resume", None)
 
 
 def _dispatch(tx: Tx, frame_key: str, key: str, module: dict, prev: Any, retry: bool) -> None:
@@ -315,5 +313,8 @@ def next_step(tx: Tx, frame_key: str) -> None:
     frame = tx.frame(frame_key)
     if frame is None:
         return
-    tx.wframe(frame_key)["idx"] = frame["idx"] + 1
+    w = tx.wframe(frame_key)
+    w["idx"] = frame["idx"] + 1
+    if "resume" in w and not resume_context(w):
+        del w["resume"]  # meant for an earlier step (spec §9.3); scope.resume_context ignores it anyway
     start_step(tx, frame_key)

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from . import failure, steps
-from .errors import disapproved, timed_out
-from .scope import eval_transform, is_number, make_scope
+from .errors import compact_json, disapproved, error_result, timed_out
+from .scope import MISSING, eval_transform, is_number, make_scope
 from .state import Tx
 
 DEFAULT_TIMEOUT = 1800.0
+FIELD = "suspend.user_groups_required"
 
 
 def _required(module: dict) -> int:
@@ -29,20 +30,46 @@ def wants_suspend(module: dict) -> bool:
     return _required(module) > 0
 
 
+def _user_groups(tx: Tx, st: dict, transform: Any) -> tuple[bool, Any]:
+    """`suspend.user_groups_required` -> (True, [group, ...]) or (False, error result).
+
+    Absent means no restriction. Anything else must give a list of group names: a throwing
+    transform or another value must not silently become [] (= anyone may approve), so it is an
+    error (fail closed). Scope per spec §3.1: flow_input, previous_result / result = the suspended
+    step's result, no `results`, no `resume`.
+    """
+    if transform is None:
+        return True, []
+    own = st.get("result")
+    ok, value = eval_transform(
+        tx, transform, lambda expr: make_scope(tx, st["frame"], expr, prev=own, result=own, results=False)
+    )
+    if not ok:
+        err = dict(value["error"])
+        err["message"] = f"{FIELD}: {err.get('message')}"
+        return False, {"error": err}
+    if not isinstance(value, list) or not all(isinstance(g, str) for g in value):
+        shown = "nothing" if value is MISSING else compact_json(value)
+        return False, error_result("ExecutionErr", f"{FIELD}: expected a list of group names, found: {shown}")
+    return True, value
+
+
 def park(tx: Tx, key: str, module: dict) -> None:
+    """Suspend the (successful) step `key`; a bad `user_groups_required` fails the frame instead."""
     conf = module["suspend"]
+    ok, groups = _user_groups(tx, tx.wstep(key), conf.get("user_groups_required"))
+    if not ok:
+        # Evaluated by the driver before the next step, like `sleep`: a flow-level error, the
+        # handler does not run (spec §3.4). The step keeps its own result and shows the error.
+        st = tx.wstep(key)
+        st.update(status="failure", error=groups["error"], finished_at=tx.now)
+        failure.fail_flow_hard(tx, None, groups, frame_key=st["frame"])
+        return
     timeout = conf.get("timeout")
     timeout = float(timeout) if is_number(timeout) and timeout > 0 else DEFAULT_TIMEOUT
     st = tx.wstep(key)
     st["status"] = "suspended"
     timer = tx.start_timer("suspend_timeout", key, timeout)
-    groups: Any = conf.get("user_groups_required")
-    if groups is not None:
-        own = st.get("result")
-        ok, groups = eval_transform(
-            tx, groups, lambda expr: make_scope(tx, st["frame"], expr, prev=own, result=own, results=False)
-        )
-        groups = groups if ok and isinstance(groups, list) else []
     form = conf.get("resume_form")
     st["suspend"] = {
         "required": _required(module),
@@ -54,7 +81,7 @@ def park(tx: Tx, key: str, module: dict) -> None:
         "resume_form": form,
         "hide_cancel": bool(conf.get("hide_cancel")),
         "user_auth_required": bool(conf.get("user_auth_required")),
-        "user_groups_required": groups or [],
+        "user_groups_required": groups,
         "self_approval_disabled": bool(conf.get("self_approval_disabled")),
     }
 
@@ -105,6 +132,7 @@ def _resolve_continue(tx: Tx, key: str, error: Any) -> None:
     st["approvers"] = conf["approvers"]
     st["resumed_at"] = tx.now
     tx.wframe(st["frame"])["resume"] = {
+        "for": st["pos"] + 1,  # the next module of this frame, and its retries (spec §9.3)
         "resume": payloads[-1] if payloads else None,
         "resumes": payloads,
         "approvers": [a["approver"] for a in conf["approvers"]],

@@ -84,10 +84,14 @@ class Harness:
     def start(self, args: Any = None, **extra: Any) -> list[dict]:
         return self.send({"type": "RunStarted", "args": {} if args is None else args, **extra})
 
-    def finish(self, job_or_action: Any, success: bool = True, result: Any = None, rand: float = 0.5) -> list[dict]:
+    def finish(self, job_or_action: Any, success: bool = True, result: Any = None, rand: float = 0.5,
+               unrecoverable: bool = False) -> list[dict]:
         job = job_or_action["job"] if isinstance(job_or_action, dict) else job_or_action
         self.pending = [a for a in self.pending if a["job"] != job]
-        return self.send({"type": "StepFinished", "job": job, "success": success, "result": result, "rand": rand})
+        event = {"type": "StepFinished", "job": job, "success": success, "result": result, "rand": rand}
+        if unrecoverable:
+            event["unrecoverable"] = True
+        return self.send(event)
 
     def fire(self, timer: Any) -> list[dict]:
         tid = timer["timer"] if isinstance(timer, dict) else timer

@@ -176,3 +176,50 @@ def test_stale_retry_timer_is_ignored_after_run_canceled():
     state = h.state
     assert h.fire(timer) == []
     assert h.state == state
+
+
+# -- failures the step did not produce (spec §5.2(3), §7) ------------------------------------------
+
+LOST = {"error": {"name": "WorkerLost", "message": "the worker stopped 3 times"}}
+
+
+def test_unrecoverable_failure_skips_retry_and_continue_on_error_only_the_handler_runs():
+    doc = flow(script("a", "1", retry={"constant": {"attempts": 3, "seconds": 0}}, continue_on_error=True),
+               script("b", "2"), failure=script("failure", "{'handled': e}", {"e": "error"}))
+    h = Harness(doc)
+    (action,) = h.start({})
+    h.finish(action, False, LOST, unrecoverable=True)
+    h.drive()
+    assert h.scripts_run() == ["a", "failure"]
+    assert h.step("a")["status"] == "failure"
+    assert h.step("a")["attempts"] == 1
+    assert h.view["status"] == "failure"
+    assert h.view["result"] == {"handled": LOST["error"]}
+
+
+def test_unrecoverable_failure_without_handler_fails_the_flow_with_the_error():
+    h = Harness(flow(script("a", "1", retry={"constant": {"attempts": 3, "seconds": 0}}), script("b", "2")))
+    (action,) = h.start({})
+    actions = h.finish(action, False, LOST, unrecoverable=True)
+    assert [a["type"] for a in actions] == ["RunFinished"]
+    assert h.view["status"] == "failure" and h.view["result"] == LOST
+
+
+def test_unrecoverable_flag_is_ignored_on_success():
+    h = Harness(flow(script("a", "1"), script("b", "2")))
+    (action,) = h.start({})
+    h.finish(action, True, 1, unrecoverable=True)
+    h.drive()
+    assert h.view["status"] == "success" and h.view["result"] == 2
+
+
+def test_unrecoverable_failure_inside_a_loop_is_an_ordinary_failed_iteration_for_the_loop():
+    # Only the crashed step itself loses retry / continue_on_error; the loop still skips the failure.
+    body = [script("s", "v", {"v": "flow_input.iter.value"}, retry={"constant": {"attempts": 3, "seconds": 0}})]
+    h = Harness(flow(forloop("l", "[0, 1]", body, skip_failures=True), script("after", "p", {"p": "previous_result"})))
+    h.start({})
+    h.finish(h.job("l/0/s"), False, LOST, unrecoverable=True)
+    h.drive()
+    assert h.scripts_run() == ["l/0/s", "l/1/s", "after"]
+    assert h.view["status"] == "success"
+    assert h.view["result"] == [LOST, 1]

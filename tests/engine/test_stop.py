@@ -253,3 +253,94 @@ def test_skip_expr_error_fails_the_run():
     h = run_flow(flow(script("a", "1"), skip_expr="flow_input.a.b"), {})
     assert h.view["status"] == "failure"
     assert h.view["result"]["error"]["name"] == "ExecutionErr"
+
+
+# -- a stop with an error inside containers (spec §5.2(1), §6.1, §6.2) ---------------------------
+
+EARLY_M = {"error": {"name": "EarlyStopError", "message": "m"}}
+
+
+def _stopper(mid: str = "x", **extra):
+    return script(mid, "'X'", **stop_if("true", error_message="m"), **extra)
+
+
+def test_error_stop_in_branchone_ignores_continue_on_error_on_the_branchone():
+    doc = flow(branchone("b", [("true", [_stopper()])], continue_on_error=True), script("after", "'A'"))
+    h = run_flow(doc)
+    assert h.view["status"] == "failure"
+    assert h.view["result"] == EARLY_M
+    assert h.scripts_run() == ["b/0/x"]
+    assert h.step("b")["status"] == "failure"
+
+
+def test_error_stop_in_branchone_is_not_retried():
+    doc = flow(branchone("b", [("true", [_stopper()])], retry={"constant": {"attempts": 2, "seconds": 0}}),
+               script("after", "'A'"))
+    h = run_flow(doc)
+    assert h.view["status"] == "failure"
+    assert h.view["result"] == EARLY_M
+    assert h.scripts_run() == ["b/0/x"]
+
+
+def test_error_stop_in_branchone_runs_the_handler_once_inside_the_branch():
+    doc = flow(branchone("b", [("true", [_stopper()])], continue_on_error=True), script("after", "'A'"),
+               failure=HANDLER)
+    h = run_flow(doc)
+    assert h.view["status"] == "failure"
+    assert h.view["result"] == {"handled": EARLY_M["error"]}
+    assert h.scripts_run() == ["b/0/x", "b/0/failure"]
+
+
+def test_error_stop_in_sequential_branchall_ignores_skip_failure_and_stops_the_flow():
+    branches = [{"modules": [_stopper()], "skip_failure": True}, {"modules": [script("y", "'Y'")]}]
+    doc = flow(branchall("b", branches, parallel=False, continue_on_error=True), script("after", "'A'"))
+    h = run_flow(doc)
+    assert h.view["status"] == "failure"
+    # the enclosing flow stops with the container's result: the list so far (spec §6.2)
+    assert h.view["result"] == [EARLY_M]
+    assert h.scripts_run() == ["b/0/x"]
+
+
+def test_continue_on_error_on_the_stopping_step_does_not_continue():
+    h = run_flow(flow(_stopper("a", continue_on_error=True), script("after", "'A'")))
+    assert h.view["status"] == "failure"
+    assert h.view["result"] == EARLY_M
+    assert h.scripts_run() == ["a"]
+    doc = flow(branchone("b", [("true", [_stopper(continue_on_error=True), script("y", "'Y'")])]), script("after", "1"))
+    h = run_flow(doc)
+    assert h.view["result"] == EARLY_M
+    assert h.scripts_run() == ["b/0/x"]
+
+
+def test_error_stop_in_sequential_loop_body_is_not_retried_nor_continued():
+    # the loop breaks and fails (no skip_failures); the loop's retry / continue_on_error don't apply
+    body = [script("s", "v", {"v": "flow_input.iter.value"}, **stop_if("result == 1", error_message="m"))]
+    doc = flow(forloop("l", "[0, 1, 2]", body, retry={"constant": {"attempts": 2, "seconds": 0}},
+                       continue_on_error=True), script("after", "'A'"))
+    h = run_flow(doc)
+    assert h.view["status"] == "failure"
+    assert h.view["result"] == [0, EARLY_M]
+    assert h.scripts_run() == ["l/0/s", "l/1/s"]
+
+
+def test_error_stop_in_loop_body_with_skip_failures_breaks_the_loop():
+    body = [script("s", "v", {"v": "flow_input.iter.value"}, **stop_if("result == 1", error_message="m"))]
+    doc = flow(forloop("l", "[0, 1, 2]", body, skip_failures=True), script("after", "p", {"p": "previous_result"}))
+    h = run_flow(doc)
+    assert h.view["status"] == "success"
+    assert h.view["result"] == [0, EARLY_M]
+    assert "l/2/s" not in h.scripts_run()
+
+
+def test_plain_stop_in_parallel_loop_body_ends_only_that_iteration():
+    body = [script("s", "v", {"v": "flow_input.iter.value"}, **stop_if("result == 1")), script("t", "'T'")]
+    doc = flow(forloop("l", "[1, 2, 3]", body, parallel=True), script("after", "p", {"p": "previous_result"}))
+    h = run_flow(doc)
+    ran = h.scripts_run()
+    assert "l/0/t" not in ran
+    assert "l/1/t" in ran and "l/2/t" in ran
+    assert h.step("l")["status"] == "success"
+    assert h.step("l")["result"] == [1, "T", "T"]
+    assert h.view["status"] == "success"
+    assert h.view["result"] == [1, "T", "T"]
+    assert ran[-1] == "after"

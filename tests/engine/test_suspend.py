@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from .flows import flow, forloop, ident, script, static
-from .harness import Harness, run_flow
+import pytest
+
+from .flows import branchone, flow, forloop, ident, js, script, static
+from .harness import Harness, python_runner, run_flow
 
 NEXT = script("b", "[r, rs, ap]", {"r": "resume", "rs": "resumes", "ap": "approvers"})
 AFTER = script("c", "[r, rs, ap]", {"r": "resume", "rs": "resumes", "ap": "approvers"})
@@ -229,3 +231,116 @@ def test_suspend_inside_loop_body_is_addressed_by_step_key():
 def test_zero_required_events_means_no_suspension():
     h = run_flow(flow(script("a", "1", suspend={"required_events": 0}), ident("b")))
     assert h.view["status"] == "success"
+
+
+# -- resume / resumes / approvers in the next step's predicates (spec §3.1, §9.3) -----------------
+
+@pytest.mark.parametrize("ok, chosen, expected", [(True, {"type": "branch", "branch": 0}, "yes"),
+                                                  (False, {"type": "default"}, "no")])
+def test_branchone_after_suspended_step_branches_on_resume(ok, chosen, expected):
+    doc = flow(_suspended(), branchone("b", [("resume.ok", [script("y", "'yes'")])], default=[script("n", "'no'")]))
+    h = _started(doc)
+    h.resume("a", 0, {"ok": ok})
+    h.drive()
+    assert h.view["status"] == "success"
+    assert h.view["result"] == expected
+    assert h.step("b")["branch_chosen"] == chosen
+
+
+@pytest.mark.parametrize("ok, skipped", [(True, False), (False, True)])
+def test_skip_if_after_suspended_step_sees_resume(ok, skipped):
+    doc = flow(_suspended(), script("b", "'B'", skip_if={"expr": "!resume.ok"}))
+    h = _started(doc)
+    h.resume("a", 0, {"ok": ok})
+    h.drive()
+    assert h.view["status"] == "success"
+    assert h.step("b")["skipped"] is skipped
+    assert h.view["result"] == ("A" if skipped else "B")
+
+
+def test_forloop_iterator_after_suspended_step_sees_resume():
+    doc = flow(_suspended(), forloop("l", "resume.items", [script("s", "v * 10", {"v": "flow_input.iter.value"})]))
+    h = _started(doc)
+    h.resume("a", 0, {"items": [1, 2]})
+    h.drive()
+    assert h.view["status"] == "success"
+    assert h.view["result"] == [10, 20]
+
+
+def _fails_first_time(step_key: str):
+    """A runner failing `step_key` on its first run only (a retried container resets child attempts)."""
+    calls: list[str] = []
+
+    def runner(action):
+        calls.append(action["step_key"])
+        if action["step_key"] == step_key and calls.count(step_key) == 1:
+            return False, {"error": {"name": "E", "message": "once"}}
+        return python_runner(action)
+
+    return runner, calls
+
+
+def test_retried_branchone_after_suspended_step_picks_the_same_branch():
+    # Windmill re-reads the resume of the step before the retried one, so the retry sees it too.
+    doc = flow(_suspended(), branchone("b", [("resume.ok", [script("y", "'yes'")])], default=[script("n", "'no'")],
+                                      retry={"constant": {"attempts": 1, "seconds": 0}}))
+    runner, calls = _fails_first_time("b/0/y")
+    h = _started(doc)
+    h.resume("a", 0, {"ok": True})
+    h.drive(runner)
+    assert h.view["status"] == "success"
+    assert h.view["result"] == "yes"
+    assert calls == ["b/0/y", "b/0/y"]
+    assert h.step("b")["attempts"] == 2
+    assert h.step("b")["branch_chosen"] == {"type": "branch", "branch": 0}
+
+
+def test_retried_step_after_suspended_step_reevaluates_skip_if_with_resume():
+    doc = flow(_suspended(), script("b", "'B'", skip_if={"expr": "!resume.ok"},
+                                    retry={"constant": {"attempts": 1, "seconds": 0}}), AFTER)
+    runner, calls = _fails_first_time("b")
+    h = _started(doc)
+    h.resume("a", 0, {"ok": True}, approver="alice")
+    h.drive(runner)
+    assert h.view["status"] == "success"
+    assert calls == ["b", "b", "c"]
+    assert h.view["result"] == [None, [], []]  # the step after the retried one still sees nothing
+
+
+def test_retried_forloop_after_suspended_step_reevaluates_iterator_with_resume():
+    body = [script("s", "v", {"v": "flow_input.iter.value"})]
+    doc = flow(_suspended(), forloop("l", "resume.items", body, retry={"constant": {"attempts": 1, "seconds": 0}}))
+    runner, calls = _fails_first_time("l/1/s")
+    h = _started(doc)
+    h.resume("a", 0, {"items": [1, 2]})
+    h.drive(runner)
+    assert h.view["status"] == "success"
+    assert h.view["result"] == [1, 2]
+    assert calls == ["l/0/s", "l/1/s", "l/0/s", "l/1/s"]
+
+
+# -- suspend.user_groups_required as a JavaScript transform (spec §3.1, §9.1) ----------------------
+
+def test_user_groups_required_javascript_transform_is_evaluated():
+    h = _started(flow(script("a", "1", suspend={"required_events": 1,
+                                                "user_groups_required": js("flow_input.groups")}), ident("b")),
+                 {"groups": ["admins"]})
+    assert h.view["status"] == "suspended"
+    assert h.view["suspended"]["user_groups_required"] == ["admins"]
+
+
+@pytest.mark.parametrize("expr, args", [("flow_input.nope.x", {}), ("flow_input.groups", {"groups": "admins"}),
+                                        ("flow_input.groups", {"groups": [1]})])
+def test_bad_user_groups_required_fails_closed(expr, args):
+    doc = flow(script("a", "1", suspend={"required_events": 1, "user_groups_required": js(expr)}), script("b", "2"),
+               failure=script("failure", "'handled'"))
+    h = _started(doc, args)
+    assert h.view["status"] == "failure"
+    assert h.view["suspended"] is None
+    err = h.view["result"]["error"]
+    assert err["name"] == "ExecutionErr"
+    assert "suspend.user_groups_required" in err["message"]
+    assert h.scripts_run() == ["a"]  # never suspended, nothing after it ran, no handler (spec §3.4)
+    assert h.step("a")["status"] == "failure"
+    assert h.step("a")["result"] == 1
+    assert not [a for a in h.history if a["type"] == "StartTimer"]

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 
-from editor.openflow_schema import KIND_DEFS, MODULE_TYPES, shallow_validator
+from editor.openflow_schema import FAILURE_MODULE_TYPES, KIND_DEFS, MODULE_TYPES, shallow_validator
 
 #: Script languages this instance can run (sandbox: python3 / deno / bash subprocesses).
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("python3", "deno", "bash")
@@ -399,6 +399,12 @@ class _Validator:
         if not isinstance(kind, str) or kind not in KIND_DEFS:
             self.errs.add(vptr + "/type", f"unknown module type {_short(kind)}; expected one of {expected}")
             return
+        if node.chain == (("failure_module", 0),) and kind not in FAILURE_MODULE_TYPES:
+            allowed = " or ".join(FAILURE_MODULE_TYPES)
+            self.errs.add(
+                vptr + "/type",
+                f"the error handler (failure_module) must be a {allowed} step, not {_short(kind)}",
+            )
         _schema_errors(self.errs, shallow_validator(KIND_DEFS[kind]), value, vptr)
         self.value_checks(node, kind, value, vptr)
 

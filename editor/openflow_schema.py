@@ -41,6 +41,10 @@ MODULE_TYPES: tuple[str, ...] = (
     "aiagent",
 )
 
+#: Module kinds allowed as the flow's error handler (``value.failure_module``): Windmill's OpenAPI
+#: spec admits only a script there (spec §1.1).  ``preprocessor_module`` has no such rule.
+FAILURE_MODULE_TYPES: tuple[str, ...] = ("rawscript", "script")
+
 #: $defs name of each module kind's schema.
 KIND_DEFS: dict[str, str] = {
     "identity": "Identity",
@@ -96,6 +100,17 @@ def _build_defs(shallow: bool) -> dict[str, Any]:
         {"type": "array"} if shallow else {"type": "array", "items": _ref("FlowModule")}
     )
     module_or_absent: dict[str, Any] = {"type": "object"} if shallow else _ref("FlowModule")
+    # Shallow flavour: editor.openflow_checks reports a wrong kind itself, with a clearer message.
+    failure_module: dict[str, Any] = (
+        module_or_absent
+        if shallow
+        else {
+            "allOf": [
+                _ref("FlowModule"),
+                {"properties": {"value": {"properties": {"type": {"enum": list(FAILURE_MODULE_TYPES)}}}}},
+            ]
+        }
+    )
 
     stop_after_if = {
         "type": "object",
@@ -180,7 +195,7 @@ def _build_defs(shallow: bool) -> dict[str, Any]:
             "required": ["modules"],
             "properties": {
                 "modules": module_list,
-                "failure_module": module_or_absent,
+                "failure_module": failure_module,
                 "preprocessor_module": module_or_absent,
                 "same_worker": {"type": "boolean"},
                 "skip_expr": {"type": "string"},

@@ -47,9 +47,47 @@ def ev(expr: str, **extra):
     ("let result = 5; return result", 5),  # a body may redeclare a scope name, as in Windmill
     ("function f(x) { return x + 1 } return f(1)", 2),
     ("try { throw new Error('x') } catch (e) { return e.message }", "x"),
+    ("var x = 2; return x", 2),
+    ("var x = 2", None),  # `var ` starts a body even without a `;`: no return -> null
+    ("for (const v of flow_input.list) { if (v > 1) return v }", 2),
+    ("while (true) { return 7 }", 7),
+    ("switch (flow_input.n) { case 3: return 'three' }", "three"),
+    ("class A { static v() { return flow_input.n } } return A.v()", 3),
+    ("async function f() { return 2 } return await f()", 2),
 ])
 def test_expression_rules(expr, expected):
     assert ev(expr) == expected
+
+
+# Windmill compares prefixes on the trimmed text and "return", "if", "for", "while", "switch" and
+# "try" carry no trailing space (spec §3.3): an identifier that merely begins with one of them
+# turns the text into a function body, which has no `return` -> null.
+@pytest.mark.parametrize(("expr", "name"), [
+    ("trying.length", "trying"),
+    ("format.length", "format"),
+    ("iffy ? 1 : 2", "iffy"),
+    ("forty + 2", "forty"),
+    ("whiled.length", "whiled"),
+    ("switched.length", "switched"),
+    ("returned + 1", "returned"),
+])
+def test_keyword_prefix_without_space_makes_a_body(expr, name):
+    assert evaluate(expr, {name: "abc"}) is None
+
+
+# The other prefixes include a space, so identifiers beginning with those words stay expressions.
+@pytest.mark.parametrize(("expr", "name"), [
+    ("constant.length", "constant"),
+    ("lettuce.length", "lettuce"),
+    ("variance.length", "variance"),
+    ("throwaway.length", "throwaway"),
+    ("functional.length", "functional"),
+    ("classy.length", "classy"),
+    ("asyncy.length", "asyncy"),
+    ("awaited.length", "awaited"),
+])
+def test_keyword_prefix_with_space_needs_the_space(expr, name):
+    assert evaluate(expr, {name: "abc"}) == 3
 
 
 def test_body_may_redeclare_a_scope_variable():
@@ -130,6 +168,7 @@ def test_dynamic_access_to_scope_via_arguments_and_eval():
 
 @pytest.mark.parametrize(("expr", "message"), [
     ("throw new TypeError('boom')", "TypeError: boom"),
+    ("throw new RangeError(flow_input.name)", "RangeError: Ada"),  # `throw ` starts a body
     ("flow_input.missing.x", "TypeError: Cannot read properties of undefined (reading 'x')"),
     ("throw 'plain string'", "Uncaught plain string"),
     ("nope()", "ReferenceError: nope is not defined"),

@@ -71,29 +71,63 @@ def test_minimal_flow_is_valid():
     assert validate_flow({"summary": "", "value": {"modules": []}}) == []
 
 
+#: A minimal valid `value` of every module kind.
+KIND_VALUES = {
+    "identity": {"type": "identity"},
+    "rawscript": {
+        "type": "rawscript",
+        "language": "deno",
+        "content": "export function main() {}",
+        "input_transforms": {},
+    },
+    "script": {"type": "script", "path": "f/x/y", "input_transforms": {}},
+    "flow": {"type": "flow", "path": "u/me/f", "input_transforms": {}},
+    "forloopflow": {"type": "forloopflow", "iterator": js("[1]"), "modules": [], "skip_failures": False},
+    "whileloopflow": {"type": "whileloopflow", "modules": [], "skip_failures": False},
+    "branchone": {"type": "branchone", "branches": [{"expr": "true", "modules": []}], "default": []},
+    "branchall": {
+        "type": "branchall",
+        "branches": [{"modules": [], "skip_failure": True}],
+        "parallel": False,
+    },
+    "aiagent": {"type": "aiagent", "tools": [], "input_transforms": {}},
+}
+
+
 @pytest.mark.parametrize("kind", [k for k in MODULE_TYPES])
 def test_every_module_kind_is_accepted(kind):
-    values = {
-        "identity": {"type": "identity"},
-        "rawscript": {
-            "type": "rawscript",
-            "language": "deno",
-            "content": "export function main() {}",
-            "input_transforms": {},
-        },
-        "script": {"type": "script", "path": "f/x/y", "input_transforms": {}},
-        "flow": {"type": "flow", "path": "u/me/f", "input_transforms": {}},
-        "forloopflow": {"type": "forloopflow", "iterator": js("[1]"), "modules": [], "skip_failures": False},
-        "whileloopflow": {"type": "whileloopflow", "modules": [], "skip_failures": False},
-        "branchone": {"type": "branchone", "branches": [{"expr": "true", "modules": []}], "default": []},
-        "branchall": {
-            "type": "branchall",
-            "branches": [{"modules": [], "skip_failure": True}],
-            "parallel": False,
-        },
-        "aiagent": {"type": "aiagent", "tools": [], "input_transforms": {}},
-    }
-    assert validate_flow(flow_of({"id": "a", "value": values[kind]})) == []
+    assert validate_flow(flow_of({"id": "a", "value": KIND_VALUES[kind]})) == []
+
+
+@pytest.mark.parametrize("kind", [k for k in MODULE_TYPES if k not in ("rawscript", "script")])
+def test_failure_module_must_be_a_script(kind):
+    errors = validate_flow(flow_of(failure_module={"id": "failure", "value": KIND_VALUES[kind]}))
+    assert [e.path for e in errors] == ["/value/failure_module/value/type"]
+    assert errors[0].message == (
+        f'the error handler (failure_module) must be a rawscript or script step, not "{kind}"'
+    )
+    published = list(
+        Draft202012Validator(OPENFLOW_SCHEMA).iter_errors(
+            flow_of(failure_module={"id": "failure", "value": KIND_VALUES[kind]})
+        )
+    )
+    assert [list(e.absolute_path) for e in published] == [["value", "failure_module", "value", "type"]]
+
+
+@pytest.mark.parametrize("kind", ["rawscript", "script"])
+def test_failure_module_may_be_a_rawscript_or_script(kind):
+    flow = flow_of(failure_module={"id": "failure", "value": KIND_VALUES[kind]})
+    assert validate_flow(flow) == []
+    assert list(Draft202012Validator(OPENFLOW_SCHEMA).iter_errors(flow)) == []
+
+
+def test_failure_module_kind_rule_does_not_apply_to_steps_or_the_preprocessor():
+    flow = flow_of(
+        {"id": "a", "value": {"type": "identity"}},
+        preprocessor_module={"id": "preprocessor", "value": {"type": "identity"}},
+        failure_module={"id": "failure", "value": KIND_VALUES["rawscript"]},
+    )
+    assert validate_flow(flow) == []
 
 
 def test_unknown_module_type_names_the_type_and_the_alternatives():

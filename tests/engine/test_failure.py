@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .flows import branchone, flow, forloop, script
+from .flows import branchone, flow, forloop, script, static
 from .harness import Harness, run_flow
 
 HANDLER = script("failure", "{'prev': p, 'err': e}", {"p": "previous_result", "e": "error"})
@@ -168,3 +168,22 @@ def test_error_handler_with_no_failure_is_never_run():
     h = run_flow(flow(script("a", "1"), failure=HANDLER))
     assert h.scripts_run() == ["a"]
     assert all(s["key"] != "failure" for s in h.view["steps"])
+
+
+def test_flow_level_error_inside_loop_body_ends_only_the_child_then_top_level_handler_runs_once():
+    # Iteration 1's skip_if throws: a flow-level error (spec §3.4) that fails that child flow
+    # without its copy of the handler; iteration 0 still completes; the loop then fails and the
+    # top-level handler runs once, as it has not run in any child (spec §5.2 (6)).
+    body = [script("s", "'ran'", skip_if={"expr": "flow_input.iter.value.k.x"})]
+    doc = flow(forloop("l", static([{"k": {"x": False}}, {}]), body, parallel=True), failure=HANDLER)
+    h = run_flow(doc)
+    assert h.view["status"] == "failure"
+    assert h.scripts_run() == ["l/0/s", "failure"]
+    assert h.step("l/1/s")["status"] == "failure"
+    assert h.step("l")["status"] == "failure"
+    prev = h.view["result"]["prev"]
+    assert prev[0] == "ran"
+    assert prev[1]["error"]["name"] == "ExecutionErr"
+    assert prev[1]["error"]["message"].startswith(
+        "Error during isolated evaluation of expression `flow_input.iter.value.k.x`:\n")
+    assert h.view["result"]["err"] == prev[1]["error"]

@@ -221,3 +221,45 @@ def test_loop_module_stop_after_if_sees_all_iters():
     h = run_flow(doc)
     assert h.view["result"] == [10, 20]
     assert "after" in h.scripts_run()
+
+
+def test_parallel_absent_means_sequential():
+    loop = forloop("l", "[1, 2]", BODY)
+    del loop["value"]["parallel"]
+    h = Harness(flow(loop))
+    actions = h.start({})
+    assert [a["step_key"] for a in actions if a["type"] == "RunScript"] == ["l/0/s"]
+    h.drive()
+    assert h.view["result"] == [10, 20]
+
+
+def test_parallelism_expression_error_fails_the_flow_without_running_handler():
+    doc = flow(forloop("l", "[1, 2]", BODY, parallel=True, parallelism=js("flow_input.a.b")),
+               failure=script("failure", "'handled'"))
+    h = run_flow(doc, {})
+    assert h.view["status"] == "failure"
+    err = h.view["result"]["error"]
+    assert err["name"] == "ExecutionErr"
+    assert err["message"].startswith("Error during isolated evaluation of expression `flow_input.a.b`:\n")
+    assert h.scripts_run() == []
+    assert h.step("l")["status"] == "failure"
+
+
+def test_parallelism_non_number_fails_the_flow_without_running_handler():
+    doc = flow(forloop("l", "[1, 2]", BODY, parallel=True, parallelism=static("x")),
+               failure=script("failure", "'handled'"))
+    h = run_flow(doc, {})
+    assert h.view["status"] == "failure"
+    assert h.view["result"] == {"error": {"name": "ExecutionErr",
+                                          "message": 'Expected a number value for parallelism, found: "x"'}}
+    assert h.scripts_run() == []
+
+
+def test_iterator_expression_is_evaluated_once(recorder):
+    iterator = "flow_input.items"
+    h = Harness(flow(forloop("l", iterator, BODY)), recorder)
+    h.start({"items": [1, 2, 3]})
+    h.drive()
+    assert h.view["result"] == [10, 20, 30]
+    assert len(recorder.scopes_for(iterator)) == 1
+    assert len(recorder.scopes_for("flow_input.iter.value")) == 3

@@ -59,6 +59,27 @@ def test_skipped_first_step_returns_flow_input():
     assert h.view["result"] == {"k": 1}
 
 
+def test_skip_if_is_evaluated_before_input_transforms():
+    doc = flow(script("a", "'A'"), script("b", "x", {"x": "flow_input.a.b"}, skip_if={"expr": "true"}),
+               failure=script("failure", "'handled'"))
+    h = run_flow(doc, {})
+    assert h.view["status"] == "success"
+    assert h.view["result"] == "A"
+    assert h.step("b")["status"] == "skipped"
+    assert h.step("b")["error"] is None
+    assert h.scripts_run() == ["a"]
+
+
+def test_skip_if_is_evaluated_before_mock():
+    doc = flow(script("a", "'A'"), script("b", "'B'", skip_if={"expr": "true"},
+                                          mock={"enabled": True, "return_value": 9}),
+               script("c", "p", {"p": "previous_result"}))
+    h = run_flow(doc)
+    assert h.step("b")["status"] == "skipped"
+    assert h.step("b")["result"] == "A"
+    assert h.view["result"] == "A"
+
+
 # -- mock ---------------------------------------------------------------------------------------
 
 

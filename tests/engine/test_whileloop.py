@@ -63,3 +63,13 @@ def test_while_loop_iterations_have_their_own_step_keys():
     body = [script("s", "i", {"i": "flow_input.iter.index"}, stop_after_if={"expr": "result == 1", "skip_if_stopped": False})]
     h = run_flow(flow(whileloop("w", body)))
     assert [s["key"] for s in h.view["steps"]] == ["w", "w/0/s", "w/1/s"]
+
+
+def test_skip_failures_absent_means_false():
+    loop = whileloop("w", [script("s", "fail('no')")], stop_after_if={"expr": "true", "skip_if_stopped": False})
+    del loop["value"]["skip_failures"]
+    h = run_flow(flow(loop, script("after", "1")))
+    assert h.view["status"] == "failure"
+    assert h.view["result"][0]["error"]["message"] == "no"
+    assert h.step("w")["status"] == "failure"
+    assert "after" not in h.scripts_run()

@@ -156,6 +156,13 @@ def main(argv: list[str]) -> int:
                 r = _guard(lambda: sc.forty_steps(api, reps))
                 rows.append(Row("40 × python fibo(10), 40 steps, POST → success", med(r.get("total", [])), "s",
                                 "≤ 0.5 s", "Windmill 4.30 s / Hatchet 1.22 s", 1.22, hop1, r.get("error", "")))
+                total = med(r.get("total", []))
+                r_id = _guard(lambda: sc.forty_identity(api, reps))
+                ident = med(r_id.get("total", []))
+                rows.append(Row("40 identity steps, POST → success", ident, "s", "—", hop=hop1,
+                                note=r_id.get("error", "") or (
+                                    f"{ident / 40 * 1e3:.2f} ms per identity step; "
+                                    f"python fibo(10) step {total / 40 * 1e3:.2f} ms" if ident and total else "")))
                 gaps = r.get("gaps", [])
                 g = med(gaps)
                 rows.append(Row("step gap p50 (step end → next step claimed)", g, "ms",

@@ -54,9 +54,9 @@ def loop_flow(n_items: int, fib_n: int) -> dict:
         }}]}}
 
 
-def identity_flow() -> dict:
-    return {"summary": "3 identity steps", "value": {"modules": [
-        {"id": f"i{i}", "value": {"type": "identity"}} for i in range(3)]}}
+def identity_flow(n_steps: int = 3) -> dict:
+    return {"summary": f"{n_steps} identity steps", "value": {"modules": [
+        {"id": f"i{i}", "value": {"type": "identity"}} for i in range(n_steps)]}}
 
 
 def python_identity_flow() -> dict:
@@ -174,6 +174,13 @@ def forty_steps(api: Api, reps: int) -> dict[str, list[float]]:
     return {"total": totals, "gaps": gaps}
 
 
+def forty_identity(api: Api, reps: int) -> dict[str, list[float]]:
+    """40 identity steps: the orchestration cost per step with no script process at all."""
+    flow = identity_flow(40)
+    post_and_wait(api, flow)
+    return {"total": [post_and_wait(api, flow)[0] for _ in range(reps)]}
+
+
 def forty_loop(api: Api, reps: int) -> dict[str, list[float]]:
     flow = loop_flow(40, 10)
     post_and_wait(api, flow)
@@ -235,7 +242,7 @@ def throughput(user, flow: dict, n: int, timeout: float = 120.0) -> dict[str, fl
     return {"runs_per_s": done / max(last - t0, 1e-9), "lost": float(n - done), "seconds": last - t0}
 
 
-def ws_latency(base_url: str, session_key: str, user, reps: int, steps: int = 20) -> list[float]:
+def ws_latency(base_url: str, session_key: str, user, reps: int, steps: int = 40) -> list[float]:
     """Seconds from a step's recorded finish in the worker to its ``step`` message in a WebSocket client."""
     from runs.models import Run
     from runs.tasks import start_run

@@ -58,6 +58,23 @@ def load_flow(name: str) -> dict:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test database, minus stray sessions at the end.
+
+    Connections opened in helper threads (asgiref's executor for database_sync_to_async, the live
+    stack's clients) are never closed by Django; on PostgreSQL they keep the test database from being
+    dropped ("is being accessed by other users"), leaving it behind for the next run.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+@pytest.fixture(scope="session")
 def live_stack(django_db_setup, django_db_blocker, tmp_path_factory):
     """daphne + a Celery worker on the test database; see tests/live.py."""
     from django.conf import settings

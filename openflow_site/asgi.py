@@ -13,7 +13,10 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs the apps loa
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from runs.harness.isolation import make_undumpable  # noqa: E402
 from runs.routing import websocket_urlpatterns  # noqa: E402
+
+make_undumpable()  # daphne's environment holds the secrets; scripts run as the same user
 
 application = ProtocolTypeRouter(
     {

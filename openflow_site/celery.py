@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "openflow_site.settings")
 
@@ -21,3 +21,11 @@ def _connection_hygiene(**_: object) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_init.connect
+def _undumpable(**_: object) -> None:
+    """Scripts that could not be confined must not read the secrets in our /proc/<pid>/environ."""
+    from runs.harness.isolation import make_undumpable
+
+    make_undumpable()

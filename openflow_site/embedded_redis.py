@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import socket
 import subprocess
 import time
@@ -40,24 +42,54 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
+PASSWORD_FILE = "password"
+
+
+def embedded_password(data_dir: Path) -> str:
+    """The embedded Redis's password, generated once into ``data_dir`` (mode 0600).
+
+    Loopback is not private: any local process, a script included, could otherwise talk to the
+    broker and forge Celery messages. The password is never on a command line (``/proc/<pid>/cmdline``
+    is world-readable): redis-server reads it from a config file beside it.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = data_dir / PASSWORD_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    password = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w") as f:
+        f.write(password)
+    return password
+
+
 class EmbeddedRedis:
-    """A redis-server child process on 127.0.0.1 only, data under ``data_dir``."""
+    """A redis-server child process on 127.0.0.1 only, password-protected, data under ``data_dir``."""
 
     def __init__(self, port: int, data_dir: Path, *, persist: bool = True) -> None:
         self.port = port
         self.data_dir = data_dir
         self.persist = persist
         self.process: subprocess.Popen | None = None
+        self.password = embedded_password(data_dir)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+
+    def _config_file(self) -> Path:
+        path = self.data_dir / "redis.conf"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(f"requirepass {self.password}\n")
+        return path
 
     def argv(self) -> list[str]:
         persistence = ["--appendonly", "yes", "--appendfsync", "everysec", "--save", "300 1"] if self.persist else [
             "--appendonly", "no", "--save", ""]
         return [
-            str(redis_server_binary()), "--port", str(self.port), "--bind", "127.0.0.1",
+            str(redis_server_binary()), str(self._config_file()), "--port", str(self.port), "--bind", "127.0.0.1",
             "--protected-mode", "yes", "--dir", str(self.data_dir), "--daemonize", "no",
             "--logfile", "", *persistence,
         ]
@@ -69,9 +101,11 @@ class EmbeddedRedis:
                 f"Stop what uses it, set OPENFLOW_REDIS_PORT to a free port, or set REDIS_URL to use an existing Redis."
             )
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # A clean environment: the server's secrets have no business in redis-server's /proc/<pid>/environ.
         self.process = subprocess.Popen(self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        start_new_session=True)
-        client = redis.Redis(host="127.0.0.1", port=self.port, socket_connect_timeout=0.5)
+                                        start_new_session=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                                                                     "LANG": "C.UTF-8"})
+        client = redis.Redis(host="127.0.0.1", port=self.port, password=self.password, socket_connect_timeout=0.5)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -168,6 +168,9 @@ def _django_settings():
 
 def cmd_up() -> int:
     s = _django_settings()
+    from runs.harness.isolation import make_undumpable
+
+    make_undumpable()  # this supervisor's environment holds the secrets it hands to daphne and the worker
 
     host = os.environ.get("OPENFLOW_HOST", "127.0.0.1")
     port = int(os.environ.get("OPENFLOW_PORT", "8000"))

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from openflow_site.env import env_bool, env_float, env_int, env_list, env_str
+from openflow_site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OPENFLOW_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -128,7 +128,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker + channel layer ----------------------------------------------------
 EMBEDDED_REDIS_PORT = env_int("OPENFLOW_REDIS_PORT", 6390, minimum=1)
-REDIS_URL = env_str("REDIS_URL", f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0")
+
+
+def _embedded_redis_url() -> str:
+    """The URL of the Redis ``./openflow up`` starts (var/redis/, with its generated password)."""
+    password_file = VAR_DIR / "redis" / "password"
+    auth = f":{password_file.read_text().strip()}@" if password_file.exists() else ""
+    return f"redis://{auth}127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+
+
+REDIS_URL = env_str("REDIS_URL") or _embedded_redis_url()
 if urlparse(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://")
 
@@ -171,6 +180,11 @@ EXPRESSION_TIMEOUT = env_float("EXPRESSION_TIMEOUT", 5.0, minimum=0.01)
 EXPRESSION_MEMORY_MB = env_int("EXPRESSION_MEMORY_MB", 128, minimum=16)
 STEP_HEARTBEAT_SECONDS = env_float("STEP_HEARTBEAT_SECONDS", 5.0, minimum=0.5)
 STEP_STALE_SECONDS = env_float("STEP_STALE_SECONDS", 30.0, minimum=2)
+# Scripts run in a private mount namespace with no capabilities (runs/harness/isolation.py): the
+# var dir (secret key, SQLite database, Redis data) is hidden and the project is read-only.
+# "auto": where the kernel allows it (else a warning, privileges still dropped); "required": a
+# step fails rather than run without it; "off": neither.
+SCRIPT_ISOLATION = env_choice("SCRIPT_ISOLATION", "auto", ("auto", "required", "off"))
 MAX_PAYLOAD_BYTES = env_int("MAX_PAYLOAD_BYTES", 10_000_000, minimum=10_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_PAYLOAD_BYTES + 1_000_000
 

@@ -87,6 +87,14 @@ def script_env(run_id: str, action: dict) -> dict[str, str]:
     }
 
 
+def script_isolation() -> dict | None:
+    """The confinement plan for scripts (SCRIPT_ISOLATION): hide the var dir, the project read-only."""
+    if settings.SCRIPT_ISOLATION == "off":
+        return None
+    return {"hide": [str(settings.VAR_DIR)], "readonly": [str(settings.BASE_DIR)],
+            "required": settings.SCRIPT_ISOLATION == "required"}
+
+
 class StepWatch:
     """While a script runs: stream its log lines (batched), keep the heartbeat, watch for cancel."""
 
@@ -162,6 +170,7 @@ def _execute(run_id: str, action: dict) -> dict:
             memory_mb=settings.SCRIPT_MEMORY_MB,
             output_limit=settings.SCRIPT_OUTPUT_LIMIT,
             result_limit=settings.SCRIPT_RESULT_LIMIT,
+            isolation=script_isolation(),
             on_log=watch.add,
             cancel=watch.cancel,
         )

@@ -8,6 +8,7 @@ its environment stay out of the script's environment).
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 
@@ -151,8 +152,6 @@ def test_script_on_a_worker_does_not_see_the_servers_secrets(worker_with_secrets
 
 
 @pytest.mark.worker
-@pytest.mark.xfail(strict=True, reason="scripts run as the worker's user: /proc/<worker>/environ and "
-                   "var/secret_key are readable (fix: a separate uid for scripts; see docs/reliability.md)")
 def test_script_cannot_read_the_secrets_through_proc_or_the_var_dir(worker_with_secrets, live, api):
     needles = [django_settings.SECRET_KEY, worker_with_secrets.env["DATABASE_URL"]]
     flow = py_flow(PROC_SNOOP, then=False)
@@ -161,9 +160,47 @@ def test_script_cannot_read_the_secrets_through_proc_or_the_var_dir(worker_with_
     run = final(start(api, flow))
     assert run.status == "success", run.result
     assert run.result == []
-    secret_file = django_settings.VAR_DIR / "secret_key"
-    reader = py_flow(f"def main():\n    return open({str(secret_file)!r}).read()\n", then=False)
-    assert final(start(api, reader)).status == "failure"
+    # var/ holds secret_key (when SECRET_KEY is not set), the SQLite database and Redis's data.
+    canary = var_canary()
+    for path in (canary, django_settings.VAR_DIR / "secret_key"):
+        reader = py_flow(f"def main():\n    return open({str(path)!r}).read()\n", then=False)
+        failed = final(start(api, reader))
+        assert failed.status == "failure"
+        assert failed.result["error"]["name"] == "PermissionError", failed.result
+
+
+def var_canary():
+    """A file in the server's var dir that the host can read and a script must not."""
+    canary = django_settings.VAR_DIR / "canary.txt"
+    canary.write_text("a-secret-a-script-must-not-read")
+    return canary
+
+
+@pytest.mark.worker
+@pytest.mark.parametrize("language", ["bash", "deno"])
+def test_bash_and_deno_scripts_cannot_read_the_var_dir_or_change_the_project(worker_with_secrets, live, api,
+                                                                             language):
+    secret_file = var_canary()
+    project_file = django_settings.BASE_DIR / "runs" / "tasks.py"
+    if language == "bash":
+        content = (f"cat {secret_file} && echo READ\n"
+                   f"echo '# pwned' >> {project_file} && echo WROTE\necho done\n")
+    else:
+        content = ("export async function main() {\n  const out: string[] = [];\n"
+                   f"  try {{ await Deno.readTextFile({str(secret_file)!r}); out.push('READ'); }} catch (e) {{ out.push(String(e.name)); }}\n"
+                   "  return out;\n}\n")
+    flow = {"summary": "snoop", "value": {"modules": [{"id": "a", "value": {
+        "type": "rawscript", "language": language, "content": content, "input_transforms": {}}}]}}
+    before = project_file.read_bytes()
+    try:
+        run = final(start(api, flow), timeout=90)
+        assert project_file.read_bytes() == before
+    finally:
+        project_file.write_bytes(before)  # should the assertion fail, leave the checkout as it was
+    assert run.status == "success", run.result
+    assert "READ" not in json.dumps(run.result) and "WROTE" not in json.dumps(run.result)
+    if language == "deno":
+        assert run.result in (["PermissionDenied"], ["NotCapable"]), run.result
 
 
 @pytest.mark.worker

@@ -29,6 +29,10 @@ own variables), its own session / process group, and limits:
   job's session in /proc. ``RLIMIT_NPROC`` is useless: it is per user and root ignores it. A job
   that hits the limit is killed with "Script exceeded process limit of N";
 * ``RLIMIT_CPU`` (timeout + 1 s) and ``RLIMIT_FSIZE`` (:data:`FILE_SIZE_LIMIT`);
+* confinement, when the caller passes an ``isolation`` plan (the worker does, from
+  ``SCRIPT_ISOLATION``): a private mount namespace with the server's var dir hidden and the
+  project read-only, and no capabilities (``runs/harness/isolation.py``). Cold jobs apply it in
+  their ``preexec_fn``; the python fork server applies it to itself once, so warm jobs inherit it;
 * stdout + stderr are read line by line, handed to ``on_log`` as they arrive and capped at
   ``output_limit`` bytes ("Script output exceeded 1 MB").
 
@@ -76,6 +80,7 @@ from pathlib import Path
 from typing import Any
 
 from openflow_site.storable import loads_strict
+from runs.harness.isolation import IsolationUnavailable
 from runs.sandbox.common import (
     DEFAULT_RESULT_LIMIT,
     DENO_HARNESS,
@@ -91,7 +96,7 @@ from runs.sandbox.common import (
     python_executable,
     script_error,
 )
-from runs.sandbox.limits import CGROUPS, job_rlimits, make_preexec
+from runs.sandbox.limits import CGROUPS, job_plan, job_rlimits, make_preexec
 from runs.sandbox.supervise import Logs, Outcome, kill_group, supervise
 from runs.sandbox.warm import exit_poller, runner_for, shutdown_warm_runner, warm_enabled
 
@@ -155,6 +160,7 @@ def run_script(
     workdir_root: str | None = None,
     max_processes: int = 64,
     result_limit: int = DEFAULT_RESULT_LIMIT,
+    isolation: dict[str, Any] | None = None,
 ) -> ScriptResult:
     """Run `content` as a `language` script with `args` and return its :class:`ScriptResult`.
 
@@ -163,7 +169,9 @@ def run_script(
     memory limit. `output_limit`: cap in bytes on stdout + stderr. `on_log` receives the output
     line by line as it arrives (each piece ends with ``"\\n"`` except a final partial line).
     `cancel`: set it to kill the script. `workdir_root`: where job dirs (and the deno cache) live.
-    `max_processes`: process cap for the job (cgroup or watchdog).
+    `max_processes`: process cap for the job (cgroup or watchdog). `isolation`: the confinement
+    plan ``{"hide": [dir], "readonly": [dir], "required": bool}`` (``runs/harness/isolation.py``);
+    None runs the script unconfined.
 
     Never raises for a script's behaviour: errors come back as ``success=False`` results.
     """
@@ -172,6 +180,10 @@ def run_script(
         return ScriptResult(False, script_error("ExecutionErr", f"unknown language {language!r}; supported: "
                                           + ", ".join(LANGUAGES)), "", 0.0)
     root = workdir_root or _default_root(language)
+    try:
+        plan = job_plan(isolation, root, _deno_cache_dir(workdir_root))
+    except IsolationUnavailable as e:
+        return ScriptResult(False, script_error("ExecutionErr", e.strerror or str(e)), "", 0.0)
     os.makedirs(root, exist_ok=True)
     job_dir = tempfile.mkdtemp(prefix="job-", dir=root)
     job_name = os.path.basename(job_dir) + "-" + uuid.uuid4().hex[:6]
@@ -195,7 +207,7 @@ def run_script(
             runner = runner_for(content) if language == "python3" and warm_enabled() else None
             if runner is not None and runner.lock.acquire(blocking=False):
                 try:
-                    spare = runner.take_spare()
+                    spare = runner.take_spare(plan)
                     sock = None
                     if spare is not None:
                         # The spare's own cgroup becomes the job's (made and joined ahead of time);
@@ -232,9 +244,9 @@ def run_script(
                     proc = subprocess.Popen(
                         argv, cwd=job_dir, env=child_env, stdin=subprocess.DEVNULL, stdout=stdout_w,
                         stderr=stderr_w, start_new_session=True, close_fds=True,
-                        preexec_fn=make_preexec(rlimits, cgroup_procs),  # noqa: PLW1509
+                        preexec_fn=make_preexec(rlimits, cgroup_procs, plan),  # noqa: PLW1509
                     )
-                except OSError as e:
+                except (OSError, subprocess.SubprocessError) as e:  # SubprocessError: preexec_fn failed
                     return ScriptResult(False, script_error("ExecutionErr", f"could not start {language}: {e}"),
                                         "", time.monotonic() - started)
                 finally:

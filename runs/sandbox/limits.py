@@ -1,20 +1,29 @@
 """Limits applied to a job's processes: per-job cgroups (pids, memory; v1 or v2, best effort),
-the /proc fallback that counts a session's processes, and the rlimits set in the child."""
+the /proc fallback that counts a session's processes, the rlimits set in the child and its
+confinement (``runs/harness/isolation.py``: private mounts, no capabilities)."""
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
+import json
+import logging
 import math
 import os
 import resource
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from runs.harness import isolation
 from runs.sandbox.common import FILE_SIZE_LIMIT
+
+log = logging.getLogger(__name__)
 
 
 class Cgroups:
@@ -199,7 +208,8 @@ def job_rlimits(language: str, timeout: float | None, memory_mb: int) -> dict[st
     return limits
 
 
-def make_preexec(rlimits: dict[str, int], cgroup_procs: list[str]) -> Callable[[], None]:
+def make_preexec(rlimits: dict[str, int], cgroup_procs: list[str],
+                 plan: dict | None = None) -> Callable[[], None]:
     # Runs in the forked child before exec. Only plain syscalls: no imports, no locks.
     items = [(getattr(resource, name), value) for name, value in rlimits.items()]
 
@@ -210,5 +220,63 @@ def make_preexec(rlimits: dict[str, int], cgroup_procs: list[str]) -> Callable[[
                 f.write(pid)
         for which, value in items:
             resource.setrlimit(which, (value, value))
+        isolation.confine(plan)  # last: joining cgroups and lowering rlimits need no privilege after it
 
     return preexec
+
+
+def job_plan(isolation_plan: dict | None, *keep_writable: str) -> dict | None:
+    """The confinement plan for a job whose files live under `keep_writable` dirs.
+
+    A hidden or read-only dir that contains one of them is left out (a test may put the var dir
+    and the job dirs under one temporary root). Where the kernel refuses the namespaces, the
+    plan shrinks to dropping privileges (with a warning once), unless it is ``required``: then
+    :class:`isolation.IsolationUnavailable` is raised with the kernel's reason.
+    """
+    if not isolation_plan:
+        return None
+    key = (json.dumps(isolation_plan, sort_keys=True), keep_writable)
+    if (cached := _PLANS.get(key)) is None:
+        cached = _PLANS[key] = _job_plan(isolation_plan, keep_writable)
+    return dict(cached)
+
+
+_PLANS: dict[tuple[str, tuple[str, ...]], dict] = {}  # realpath() of every dir costs ~0.1 ms per job
+
+
+def _job_plan(isolation_plan: dict, keep_writable: tuple[str, ...]) -> dict:
+    kept = [os.path.realpath(p) for p in keep_writable]
+
+    def allowed(path: str) -> bool:
+        real = os.path.realpath(path)
+        return not any(k == real or k.startswith(real.rstrip(os.sep) + os.sep) for k in kept)
+
+    plan = {"hide": [p for p in isolation_plan.get("hide") or [] if allowed(p)],
+            "readonly": [p for p in isolation_plan.get("readonly") or [] if allowed(p)],
+            "required": bool(isolation_plan.get("required"))}
+    problem = isolation_problem()
+    if problem is not None:
+        if plan["required"]:
+            raise isolation.IsolationUnavailable(0, f"script isolation is required (SCRIPT_ISOLATION=required) "
+                                                    f"but unavailable here: {problem}")
+        plan["hide"], plan["readonly"] = [], []
+    return plan
+
+
+@functools.cache
+def isolation_problem() -> str | None:
+    """Why this kernel won't confine a job (tried once per process in a throwaway child), or None."""
+    probe = {"hide": [], "readonly": [], "required": True}
+    try:
+        out = subprocess.run([sys.executable, "-I", isolation.__file__, "--probe", json.dumps(probe)],
+                             capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+                             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    except (OSError, subprocess.SubprocessError) as e:
+        problem: str | None = f"the probe did not run: {e}"
+    else:
+        problem = None if out.returncode == 0 else (out.stdout.strip() or out.stderr.strip()
+                                                    or f"probe exited with {out.returncode}")
+    if problem is not None:
+        log.warning("Scripts run without a private mount namespace (the var dir is not hidden from them): %s",
+                    problem)
+    return problem

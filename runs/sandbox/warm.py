@@ -42,8 +42,9 @@ class WarmRunner:
         self.pid_owner = 0
         self.cgroup_parent: Path | None = None  # where the server makes the spares' pids cgroups
         self.pending: list[Spare] = []  # spares announced while we were waiting for a status
+        self.plan: dict[str, Any] | None = None  # the confinement every spare applies to itself
 
-    def _start(self) -> None:
+    def _start(self, plan: dict[str, Any] | None) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = {"PATH": clean_path(), "LANG": "C.UTF-8", "HOME": tempfile.gettempdir()}
         CGROUPS.setup()
@@ -51,7 +52,7 @@ class WarmRunner:
         try:
             self.proc = subprocess.Popen(
                 [python_executable(), "-I", "-u", str(PY_HARNESS), "--serve", str(child.fileno()),
-                 self.flavour, str(self.cgroup_parent or "")],
+                 self.flavour, str(self.cgroup_parent or ""), json.dumps(plan) if plan else ""],
                 pass_fds=(child.fileno(),), env=env, stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                 close_fds=True,
@@ -60,6 +61,7 @@ class WarmRunner:
             child.close()
         self.sock = parent
         self.pid_owner = os.getpid()
+        self.plan = plan
 
     def stop(self) -> None:
         # Closing our socket also ends an idle spare (EOF on its channel, which only we hold).
@@ -83,18 +85,21 @@ class WarmRunner:
                     CGROUPS.kill_and_remove(leftovers)
         self.proc, self.sock = None, None
 
-    def take_spare(self) -> Spare | None:
-        """The server's next spare child (starting the server if needed), or None if it is broken."""
+    def take_spare(self, plan: dict[str, Any] | None = None) -> Spare | None:
+        """The server's next spare child (starting the server if needed), or None if it is broken.
+
+        Spares confine themselves (``plan``) before they wait for a job, off the job's clock.
+        """
         if self.proc is not None and (self.pid_owner != os.getpid() or self.proc.poll() is not None
-                                      or self.cgroup_parent != CGROUPS.pids_root):
-            # Inherited through fork (the socket is shared with the parent), dead, or making its
-            # spares' cgroups where we no longer look: start over.
+                                      or self.cgroup_parent != CGROUPS.pids_root or self.plan != plan):
+            # Inherited through fork (the socket is shared with the parent), dead, making its
+            # spares' cgroups where we no longer look, or confining them differently: start over.
             if self.pid_owner != os.getpid():
                 self.proc, self.sock, self.pending = None, None, []
             else:
                 self.stop()
         if self.proc is None:
-            self._start()
+            self._start(plan)
         assert self.sock is not None
         try:
             self.sock.settimeout(10)

@@ -103,10 +103,13 @@ class Command(BaseCommand):
         def run_script(action: dict) -> tuple[bool, Any]:
             from django.conf import settings
 
+            from runs.tasks import script_isolation
+
             out = sandbox.run_script(action["language"], action["content"], action.get("args") or {},
                                      timeout=float(action.get("timeout") or settings.SCRIPT_TIMEOUT),
                                      env={"WM_FLOW_STEP_ID": action.get("module_id", "")},
                                      memory_mb=settings.SCRIPT_MEMORY_MB, output_limit=settings.SCRIPT_OUTPUT_LIMIT,
+                                     result_limit=settings.SCRIPT_RESULT_LIMIT, isolation=script_isolation(),
                                      on_log=lambda line: self.stdout.write(f"    | {line.rstrip()}"))
             return out.success, out.result
 

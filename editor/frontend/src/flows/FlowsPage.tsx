@@ -9,6 +9,7 @@ import { Icon } from '../graph/icons';
 import { Modal } from '../Modal';
 import { useToasts } from '../ui/toasts';
 import type { OpenFlow } from '../lib/openflow';
+import { countLabel } from '../lib/text';
 
 interface FlowItem { path: string; summary: string; description?: string; owner?: string; updated_at?: string; version?: number | null }
 
@@ -147,7 +148,7 @@ export default function FlowsPage({ props }: { props: PageProps }) {
       )}
       {imp && (
         <Modal title={`Import ${imp.name}`} onClose={() => setImp(null)} footer={<><button className="btn" onClick={() => setImp(null)}>Cancel</button><button className="btn primary" onClick={() => void doImport()} data-testid="confirm-import">Import</button></>}>
-          <p><b>{imp.flow.summary || 'Untitled'}</b> · {imp.flow.value.modules.length} top-level steps</p>
+          <p><b>{imp.flow.summary || 'Untitled'}</b> · {countLabel(imp.flow.value.modules.length, 'top-level step')}</p>
           <div className="field"><label>Save as path</label><input className="input mono" value={imp.path} onChange={(e) => setImp({ ...imp, path: e.target.value })} /></div>
         </Modal>
       )}

@@ -6,6 +6,7 @@ import { parseBash, parsePython, parseTypeScript } from './signature';
 import { errorsByModule, locateError, pointerOf } from './errorPaths';
 import { makeModule, KINDS, visualKind } from './kinds';
 import { sampleFlow } from '../test/fixtures';
+import { countLabel } from './text';
 
 describe('ids', () => {
   it('follows a..z, aa..', () => {
@@ -110,5 +111,11 @@ describe('diff', () => {
     const d = diffLines('a\nb\nc\nd', 'a\nc\nd\ne');
     expect(d.map((l) => l.op + l.text)).toEqual([' a', '-b', ' c', ' d', '+e']);
     expect(compact(diffLines('1\n2\n3\n4\n5\n6\n7\n8\n9', '1\n2\n3\n4\n5\n6\n7\n8\nX'), 1)[0]).toBeNull();
+  });
+});
+
+describe('countLabel', () => {
+  it('uses the singular for exactly one', () => {
+    expect([0, 1, 2].map((n) => countLabel(n, 'step'))).toEqual(['0 steps', '1 step', '2 steps']);
   });
 });

@@ -19,6 +19,7 @@ import { ApprovalProgress } from './ApprovalActions';
 import { cancelRun, fetchRun, rerun, restartFrom, runPageUrl } from './runActions';
 import { postSigned } from './resume';
 import { durationMs, formatDuration, formatRelative } from './timing';
+import { countLabel } from '../lib/text';
 import { useNow } from './useNow';
 import type { Run } from './types';
 import { isFinalRun, resumeFormSchema } from './types';
@@ -326,7 +327,7 @@ export default function RunPage({ props }: { props: PageProps }) {
       <div className={`run-timeline${timelineOpen ? ' open' : ''}`}>
         <button type="button" className="rt-head" onClick={() => setTimelineOpen(!timelineOpen)}>
           <span className="sp-caret">{timelineOpen ? '▾' : '▸'}</span> Timeline
-          <span className="faint">{run.steps.filter((s) => s.started_at).length} steps</span>
+          <span className="faint">{countLabel(run.steps.filter((s) => s.started_at).length, 'step')}</span>
         </button>
         {timelineOpen && (
           <Timeline run={run} now={now} titles={titles} selectedKey={selectedId ? nodes.get(selectedId)?.key ?? null : null} onPick={pickKey} />

@@ -1,0 +1,1 @@
+function e(e,t){return`${e} ${t}${e===1?``:`s`}`}export{e as t};

@@ -42,9 +42,14 @@ _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 # Loaded once at import: the preexec_fn of a cold job runs between fork and exec, where loading a
 # library or importing a module is unsafe; calling a prepared foreign function is a plain syscall.
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-_libc.unshare.argtypes = [ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+try:
+    _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+    _libc.unshare.argtypes = [ctypes.c_int]
+    _libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    _libc.capset  # noqa: B018 - resolved now, not in a preexec_fn
+    LINUX = True
+except AttributeError:  # not Linux: nothing to confine with (confine() reports it, the rest no-ops)
+    LINUX = False
 
 
 class _CapHeader(ctypes.Structure):
@@ -80,6 +85,8 @@ def _check(rc: int, what: str) -> None:
 
 
 def _enter_namespaces() -> None:
+    if not LINUX:
+        raise OSError(38, "namespaces need Linux")  # ENOSYS
     uid, gid = os.getuid(), os.getgid()
     if os.geteuid() == 0:
         _check(_libc.unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)")
@@ -108,6 +115,8 @@ def _apply_mounts(plan: dict) -> None:
 
 def drop_privileges() -> None:
     """Give up every capability for good (bounding, ambient, effective, permitted, inheritable)."""
+    if not LINUX:
+        return
     _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
     _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # EINVAL on old kernels: nothing to clear
     for cap in range(_LAST_CAP + 1):
@@ -147,6 +156,8 @@ def make_undumpable() -> None:
     secrets in its environment would otherwise be one ``open("/proc/<pid>/environ")`` away.
     Children that ``execve`` become dumpable again (their environment is the clean one).
     """
+    if not LINUX:
+        return
     _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 

@@ -42,7 +42,7 @@ class WarmRunner:
         self.pid_owner = 0
         self.cgroup_parent: Path | None = None  # where the server makes the spares' pids cgroups
         self.pending: list[Spare] = []  # spares announced while we were waiting for a status
-        self.plan: dict[str, Any] | None = None  # the confinement every spare applies to itself
+        self.plan: dict[str, Any] | None = None  # the confinement the server applied to itself
 
     def _start(self, plan: dict[str, Any] | None) -> None:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -88,7 +88,7 @@ class WarmRunner:
     def take_spare(self, plan: dict[str, Any] | None = None) -> Spare | None:
         """The server's next spare child (starting the server if needed), or None if it is broken.
 
-        Spares confine themselves (``plan``) before they wait for a job, off the job's clock.
+        The server confines itself (``plan``) once when it starts; its spares inherit that.
         """
         if self.proc is not None and (self.pid_owner != os.getpid() or self.proc.poll() is not None
                                       or self.cgroup_parent != CGROUPS.pids_root or self.plan != plan):

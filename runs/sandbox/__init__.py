@@ -8,8 +8,10 @@ Public interface:
 * :data:`LANGUAGES`, :func:`shutdown_warm_runner`
 
 The package: this module (``run_script``: job files, the child process, its result), ``common``
-(languages, paths, result type, executables), ``limits`` (cgroups, rlimits), ``supervise`` (pipes,
-logs, timeouts, limit enforcement) and ``warm`` (the python fork-server client).
+(languages, paths, result type, executables), ``limits`` (cgroups, rlimits, confinement),
+``jobdirs`` (the per-user sandbox root, job dirs, the sweep of dirs a killed worker left),
+``supervise`` (pipes, logs, timeouts, limit enforcement) and ``warm`` (the python fork-server
+client).
 
 ``run_script`` never raises for anything a script can do: a failure is ``success=False`` with the
 Windmill error object ``{"error": {"name", "message", "stack"?, ...}}`` as ``result``.
@@ -71,7 +73,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 import uuid
@@ -96,6 +97,7 @@ from runs.sandbox.common import (
     python_executable,
     script_error,
 )
+from runs.sandbox.jobdirs import default_root, make_job_dir
 from runs.sandbox.limits import CGROUPS, job_plan, job_rlimits, make_preexec
 from runs.sandbox.supervise import Logs, Outcome, kill_group, supervise
 from runs.sandbox.warm import exit_poller, runner_for, shutdown_warm_runner, warm_enabled
@@ -130,19 +132,9 @@ def _deno_entry() -> str:
     )
 
 
-def _default_root(language: str) -> str:
-    # Job dirs are small and short-lived: on a tmpfs, creating and removing them costs ~0.1 ms
-    # instead of several ms on the disk-backed /tmp measured here (about 9 vs 16 ms per warm job).
-    # Not for deno: it treats every path under /dev as a device needing --allow-all.
-    shm = "/dev/shm"
-    if language != "deno" and os.path.isdir(shm) and os.access(shm, os.W_OK):
-        return os.path.join(shm, "openflow-sandbox")
-    return os.path.join(tempfile.gettempdir(), "openflow-sandbox")
-
-
 def _deno_cache_dir(root: str | None) -> str:
     # Under the caller's root if given; by default on disk (not in RAM) so npm packages persist.
-    base = root or os.path.join(tempfile.gettempdir(), "openflow-sandbox")
+    base = root or default_root("deno")
     return os.path.join(base, "deno-cache")
 
 
@@ -179,13 +171,16 @@ def run_script(
     if language not in LANGUAGES:
         return ScriptResult(False, script_error("ExecutionErr", f"unknown language {language!r}; supported: "
                                           + ", ".join(LANGUAGES)), "", 0.0)
-    root = workdir_root or _default_root(language)
+    root = workdir_root or default_root(language)
     try:
         plan = job_plan(isolation, root, _deno_cache_dir(workdir_root))
     except IsolationUnavailable as e:
         return ScriptResult(False, script_error("ExecutionErr", e.strerror or str(e)), "", 0.0)
-    os.makedirs(root, exist_ok=True)
-    job_dir = tempfile.mkdtemp(prefix="job-", dir=root)
+    try:
+        job_dir = make_job_dir(root)
+    except OSError as e:
+        return ScriptResult(False, script_error("ExecutionErr", f"could not create the job dir under {root}: {e}"),
+                            "", time.monotonic() - started)
     job_name = os.path.basename(job_dir) + "-" + uuid.uuid4().hex[:6]
     cgroup_dirs: list[Path] = []
     spare_leftovers: list[Path] = []  # a spare's cgroup we did not use: removed with the job's

@@ -95,3 +95,15 @@ class Timer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "timer"], name="unique_run_timer")]
+
+
+class CachedResult(models.Model):
+    """A step's successful result kept for its ``cache_ttl`` (see runs/step_cache.py)."""
+
+    key = models.CharField(max_length=64, primary_key=True, help_text="sha256 of the step's identity and args")
+    result = models.JSONField(null=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -160,7 +160,18 @@ def _inline_allowed(chain_started: float) -> bool:
 
 def _execute(run_id: str, action: dict) -> dict:
     """Run a claimed job's script (logs streamed, heartbeat kept) and return its StepFinished event."""
-    from runs import sandbox
+    from runs import sandbox, step_cache
+
+    ttl = action.get("cache_ttl")
+    key = None
+    if ttl:
+        run = Run.objects.only("flow_path", "created_by_id").get(pk=run_id)
+        key = step_cache.cache_key(run, action)
+        if (cached := step_cache.lookup(key)) is not step_cache.MISS:
+            with StepWatch(run_id, action) as watch:
+                watch.add(f"[openflow] result from the step cache (cache_ttl {ttl} s); the script did not run\n")
+            return {"type": "StepFinished", "job": action["job"], "success": True, "result": cached,
+                    "now": time.time(), "rand": random.random()}
 
     with StepWatch(run_id, action) as watch:
         outcome = sandbox.run_script(
@@ -178,6 +189,8 @@ def _execute(run_id: str, action: dict) -> dict:
     if (where := nul_path(result)) is not None:
         success, result = False, {"error": {"name": "ExecutionErr",
                                             "message": f"The step's result can't be stored: {nul_message(where)}"}}
+    if key is not None and success:
+        step_cache.store(key, result, int(ttl))
     return {
         "type": "StepFinished", "job": action["job"], "success": success, "result": result,
         "now": time.time(), "rand": random.random(),
@@ -260,6 +273,9 @@ def sweep() -> dict[str, int]:
     for run in Run.objects.filter(status="queued", state__isnull=True, created_at__lt=stale)[:500]:
         start_run.apply_async((str(run.pk),))
         counts["runs"] += 1
+    from runs import step_cache
+
+    step_cache.purge_expired()
     if any(counts.values()):
         log.warning("sweep re-enqueued %s", counts)
     return counts

@@ -193,6 +193,8 @@ def _start_leaf(tx: Tx, frame_key: str, key: str, module: dict, prev: Any, retry
         "timeout": timeout,
         "attempt": st["attempts"],
         "frame": frame_key,
+        # Positive whole seconds only; the worker keeps a success that long (runs/step_cache.py).
+        **({"cache_ttl": int(ttl)} if is_number(ttl := module.get("cache_ttl")) and ttl >= 1 else {}),
     })
 
 

@@ -224,3 +224,14 @@ def test_timeout_expression_error_fails_the_flow_without_handler():
 def test_timeout_non_number_fails_the_flow():
     h = run_flow(flow(script("a", "1", timeout=static("long"))))
     assert h.view["status"] == "failure"
+
+
+# -- cache_ttl (spec §1.2: "cache the step result keyed by its args"; the cache itself is the task layer's) --
+
+
+@pytest.mark.parametrize(("ttl", "carried"), [(60, 60), (1, 1), (2.9, 2), (0, None), (-5, None), (None, None),
+                                              ("60", None), (True, None)])
+def test_run_script_action_carries_a_positive_cache_ttl_only(ttl, carried):
+    h = Harness(flow(script("a", "1", cache_ttl=ttl)))
+    action = next(a for a in h.start({}) if a["type"] == "RunScript")
+    assert action.get("cache_ttl") == carried

@@ -225,3 +225,22 @@ def test_flow_list_import_duplicate_delete(page, e2e_user, tmp_path):
     expect(page.locator('[data-testid="flow-row-u/erin/weekly"]')).to_have_count(0)
     expect(page.locator('[data-testid="flow-row-u/erin/weekly_copy"]')).to_be_visible()
     assert api(page, "GET", "/api/flows/u/erin/weekly")["status"] == 404
+
+
+def test_cache_result_setting_writes_cache_ttl_for_script_steps_only(page, e2e_user):
+    new_flow(page)
+    page.click("[data-testid=palette-python]")
+    page.click("[data-testid=tab-advanced]")
+    cache = page.locator("[data-testid=adv-cache]")
+    cache.locator("input[type=checkbox]").check()
+    seconds = cache.locator("input[type=number]")
+    expect(seconds).to_have_value("300")
+    seconds.fill("60")
+    screenshot(page, "editor-cache-setting")
+    page.keyboard.press("Escape")
+    page.click("[data-testid=open-source]")
+    expect(page.locator("[data-testid=source-editor] .cm-content")).to_contain_text('"cache_ttl": 60')
+    page.keyboard.press("Escape")
+    page.click("[data-testid=palette-identity]")
+    page.click("[data-testid=tab-advanced]")
+    expect(page.locator("[data-testid=adv-cache]")).to_have_count(0)

@@ -1,4 +1,4 @@
-/** Advanced step settings as forms: retry, sleep, suspend, stop_after_if, skip_if, timeout, continue_on_error, mock. */
+/** Advanced step settings as forms: retry, sleep, suspend, stop_after_if, skip_if, timeout, cache, continue_on_error, mock. */
 import { useState, type ReactNode } from 'react';
 import type { FlowModule, InputTransform, JSONSchema, Retry, Suspend } from '../lib/openflow';
 import { CodeEditor, type CompletionTree } from './CodeEditor';
@@ -140,6 +140,13 @@ export function AdvancedForm({ module: m, patch, completions, isLoop }: { module
       <Section title="Timeout" testId="adv-timeout" enabled={m.timeout !== undefined} onToggle={(on) => set('timeout', on ? 300 : undefined)}>
         <TransformNumber label="Seconds" value={m.timeout} onChange={(v) => set('timeout', v.type === 'static' && typeof (v as { value?: unknown }).value === 'number' ? ((v as { value: number }).value) : v, 'timeout')} completions={completions} />
       </Section>
+
+      {(m.value.type === 'rawscript' || m.value.type === 'script') && (
+        <Section title="Cache result" testId="adv-cache" enabled={m.cache_ttl !== undefined} onToggle={(on) => set('cache_ttl', on ? 300 : undefined)} hint="reuse a success for the same inputs">
+          {/* An emptied field keeps the last value: clearing it must not switch the cache off mid-edit. */}
+          <Num label="Keep it for (seconds)" value={m.cache_ttl} min={1} onChange={(v) => { if (v !== undefined && v >= 1) set('cache_ttl', Math.round(v), 'cache_ttl'); }} />
+        </Section>
+      )}
 
       <Section title="Continue on error" testId="adv-continue" enabled={!!m.continue_on_error} onToggle={(on) => set('continue_on_error', on ? true : undefined)} hint="the error becomes the next step's previous_result" />
 

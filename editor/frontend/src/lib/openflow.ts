@@ -134,6 +134,7 @@ export interface FlowModule {
   retry?: Retry;
   continue_on_error?: boolean;
   timeout?: InputTransform | number;
+  cache_ttl?: number;
   mock?: { enabled?: boolean; return_value?: unknown };
   [k: string]: unknown;
 }

@@ -45,6 +45,18 @@ def port_in_use(host: str, port: int) -> bool:
 PASSWORD_FILE = "password"
 
 
+def embedded_url(port: int, password: str | None) -> str:
+    """The URL of an embedded Redis on 127.0.0.1:`port` (with its password, once it has one)."""
+    auth = f":{password}@" if password else ""
+    return f"redis://{auth}127.0.0.1:{port}/0"
+
+
+def stored_password(data_dir: Path) -> str | None:
+    """The password :func:`embedded_password` generated into `data_dir`, if it did."""
+    path = data_dir / PASSWORD_FILE
+    return path.read_text().strip() if path.exists() else None
+
+
 def embedded_password(data_dir: Path) -> str:
     """The embedded Redis's password, generated once into ``data_dir`` (mode 0600).
 
@@ -57,7 +69,7 @@ def embedded_password(data_dir: Path) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return stored_password(data_dir) or ""
     password = secrets.token_urlsafe(32)
     with os.fdopen(fd, "w") as f:
         f.write(password)
@@ -76,7 +88,7 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
-        return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
+        return embedded_url(self.port, self.password)
 
     def _config_file(self) -> Path:
         path = self.data_dir / "redis.conf"

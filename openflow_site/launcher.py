@@ -88,14 +88,14 @@ class Supervisor:
         return 0
 
 
-def _start_redis(var_dir: Path, *, persist: bool, port: int) -> tuple[str, EmbeddedRedis | None]:
+def _start_redis(data_dir: Path, *, persist: bool, port: int) -> tuple[str, EmbeddedRedis | None]:
     url = os.environ.get("REDIS_URL")
     if url:
         problem = check_redis_url(url)
         if problem:
             die(problem)
         return url, None
-    redis = EmbeddedRedis(port, var_dir / "redis", persist=persist)
+    redis = EmbeddedRedis(port, data_dir, persist=persist)
     try:
         redis.start()
     except RedisStartError as exc:
@@ -178,7 +178,7 @@ def cmd_up() -> int:
         die(f"port {port} on {host} is already in use. Stop the other server or choose another port: "
             f"OPENFLOW_PORT={port + 1} ./openflow up")
     var_dir = Path(s.VAR_DIR)
-    redis_url, redis = _start_redis(var_dir, persist=True, port=s.EMBEDDED_REDIS_PORT)
+    redis_url, redis = _start_redis(Path(s.EMBEDDED_REDIS_DIR), persist=True, port=s.EMBEDDED_REDIS_PORT)
     env = {**os.environ, "REDIS_URL": redis_url, "PYTHONUNBUFFERED": "1"}
     sup = Supervisor()
     try:

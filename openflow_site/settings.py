@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from openflow_site.embedded_redis import embedded_url, stored_password
 from openflow_site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -128,16 +129,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker + channel layer ----------------------------------------------------
 EMBEDDED_REDIS_PORT = env_int("OPENFLOW_REDIS_PORT", 6390, minimum=1)
+EMBEDDED_REDIS_DIR = VAR_DIR / "redis"
 
-
-def _embedded_redis_url() -> str:
-    """The URL of the Redis ``./openflow up`` starts (var/redis/, with its generated password)."""
-    password_file = VAR_DIR / "redis" / "password"
-    auth = f":{password_file.read_text().strip()}@" if password_file.exists() else ""
-    return f"redis://{auth}127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
-
-
-REDIS_URL = env_str("REDIS_URL") or _embedded_redis_url()
+# Unset: the Redis ``./openflow up`` starts, in var/redis/ with the password it generated there.
+REDIS_URL = env_str("REDIS_URL") or embedded_url(EMBEDDED_REDIS_PORT, stored_password(EMBEDDED_REDIS_DIR))
 if urlparse(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} must start with redis://, rediss:// or unix://")
 

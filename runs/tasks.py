@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from openflow_site.redis_client import redis_connection
 from openflow_site.storable import nul_message, nul_path, printable_log
-from runs import events
+from runs import events, step_cache
 from runs.models import Run, Step, Timer
 from runs.orchestrator import apply_event, cancel_key
 
@@ -160,7 +160,7 @@ def _inline_allowed(chain_started: float) -> bool:
 
 def _execute(run_id: str, action: dict) -> dict:
     """Run a claimed job's script (logs streamed, heartbeat kept) and return its StepFinished event."""
-    from runs import sandbox, step_cache
+    from runs import sandbox
 
     ttl = action.get("cache_ttl")
     key = None
@@ -168,10 +168,10 @@ def _execute(run_id: str, action: dict) -> dict:
         run = Run.objects.only("flow_path", "created_by_id").get(pk=run_id)
         key = step_cache.cache_key(run, action)
         if (cached := step_cache.lookup(key)) is not step_cache.MISS:
-            with StepWatch(run_id, action) as watch:
-                watch.add(f"[openflow] result from the step cache (cache_ttl {ttl} s); the script did not run\n")
-            return {"type": "StepFinished", "job": action["job"], "success": True, "result": cached,
-                    "now": time.time(), "rand": random.random()}
+            note = StepWatch(run_id, action)  # its heartbeat thread is not needed: nothing runs
+            note.add(f"[openflow] result from the step cache (cache_ttl {ttl} s); the script did not run\n")
+            note.flush()
+            return step_finished(action, True, cached)
 
     with StepWatch(run_id, action) as watch:
         outcome = sandbox.run_script(
@@ -191,10 +191,13 @@ def _execute(run_id: str, action: dict) -> dict:
                                             "message": f"The step's result can't be stored: {nul_message(where)}"}}
     if key is not None and success:
         step_cache.store(key, result, int(ttl))
-    return {
-        "type": "StepFinished", "job": action["job"], "success": success, "result": result,
-        "now": time.time(), "rand": random.random(),
-    }
+    return step_finished(action, success, result)
+
+
+def step_finished(action: dict, success: bool, result: Any, **extra: Any) -> dict:
+    """The StepFinished event for `action`'s job, stamped with the worker's clock and a random draw."""
+    return {"type": "StepFinished", "job": action["job"], "success": success, "result": result,
+            "now": time.time(), "rand": random.random(), **extra}
 
 
 def _run_claimed_chain(run_id: str, action: dict, run: Run | None) -> None:
@@ -273,8 +276,6 @@ def sweep() -> dict[str, int]:
     for run in Run.objects.filter(status="queued", state__isnull=True, created_at__lt=stale)[:500]:
         start_run.apply_async((str(run.pk),))
         counts["runs"] += 1
-    from runs import step_cache
-
     step_cache.purge_expired()
     if any(counts.values()):
         log.warning("sweep re-enqueued %s", counts)
@@ -288,13 +289,11 @@ def _give_up(step: Step) -> None:
     the engine neither retries it nor applies continue_on_error; only the error handler runs.
     """
     log.error("run %s step %s: worker lost %d times, failing the step", step.run_id, step.key, step.deliveries + 1)
-    apply_event(str(step.run_id), {
-        "type": "StepFinished", "job": step.action["job"], "success": False, "unrecoverable": True,
-        "now": time.time(), "rand": random.random(),
-        "result": {"error": {"name": "WorkerLost", "message": (
+    apply_event(str(step.run_id), step_finished(
+        step.action, False, {"error": {"name": "WorkerLost", "message": (
             f"The worker running this step stopped {step.deliveries + 1} times without finishing "
             "(a crash, a kill, or the script killing its own worker); giving up.")}},
-    })
+        unrecoverable=True))
 
 
 @shared_task(ignore_result=True)

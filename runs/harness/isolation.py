@@ -1,10 +1,12 @@
 """Confine a script process before it runs: private mounts that hide the server's files, no privileges.
 
 Standard library only: used both by the worker (``runs.sandbox``, in the ``preexec_fn`` of a cold
-job) and by ``python_harness.py`` (in a warm child, which imports it as a sibling module).
+job) and by ``python_harness.py`` (the warm fork server loads it by path and confines itself once,
+so every child it forks starts confined).
 
-:func:`confine` ``(plan)`` runs in the job's own process, after its cgroups and rlimits are set and
-before the script starts. ``plan`` is JSON (it crosses to the fork server):
+:func:`confine` ``(plan)`` runs in the job's own process (cold) or in the fork server (warm), after
+cgroups and rlimits are set and before any script starts. ``plan`` is JSON (it crosses to the fork
+server):
 ``{"hide": [dir, ...], "readonly": [dir, ...], "required": bool}``.
 
 1. A mount namespace of its own: ``unshare(CLONE_NEWNS)`` as root; otherwise a user namespace too
